@@ -1,0 +1,136 @@
+//! The integer decoder: latent in, logits or grey pixels out.
+
+use crate::error::DecodeError;
+use crate::format::Layer;
+use crate::image::GrayImage;
+use crate::kernels::{dense, Input};
+use crate::latent::Latent;
+use crate::model::Model;
+use crate::sigmoid::grey_of_logit;
+
+/// Runs a validated [`Model`] with scratch space for hidden layers up to `W`
+/// wide: `2 * W` bytes, fixed at compile time. No heap, bounded stack.
+///
+/// ```
+/// use runtime::{Decoder, Digit, LatentSampler, Model};
+/// # let bytes = runtime::testing::tiny_model_bytes();
+/// let model = Model::from_bytes(&bytes).unwrap();
+/// let mut decoder = Decoder::<64>::new(&model).unwrap();
+/// let z = LatentSampler::new(1).sample(model.latent_dim());
+/// let mut digit = Digit::new();
+/// decoder.decode(&z, &mut digit).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Decoder<'m, const W: usize> {
+    model: &'m Model<'m>,
+    ping: [u8; W],
+    pong: [u8; W],
+}
+
+impl<'m, const W: usize> Decoder<'m, W> {
+    /// A decoder for `model`; fails if a hidden layer is wider than `W`.
+    pub fn new(model: &'m Model<'m>) -> Result<Self, DecodeError> {
+        let needed = model.max_hidden_width();
+        if needed > W {
+            return Err(DecodeError::ScratchTooSmall {
+                needed,
+                capacity: W,
+            });
+        }
+        Ok(Decoder {
+            model,
+            ping: [0; W],
+            pong: [0; W],
+        })
+    }
+
+    /// The model this decoder runs.
+    pub fn model(&self) -> &'m Model<'m> {
+        self.model
+    }
+
+    /// Decodes `latent` to a grey image (`round(255 * sigmoid(logit))` per pixel).
+    pub fn decode<const IW: usize, const IH: usize>(
+        &mut self,
+        latent: &Latent,
+        image: &mut GrayImage<IW, IH>,
+    ) -> Result<(), DecodeError> {
+        self.run(latent.as_q12(), image.pixels_mut(), |v| {
+            grey_of_logit(v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16)
+        })
+    }
+
+    /// Decodes `latent` to Bernoulli logits in Q8 (`logit * 256`, saturated),
+    /// one per pixel, row-major: what the host uses to score the quantized model.
+    pub fn decode_logits(
+        &mut self,
+        latent: &Latent,
+        logits: &mut [i16],
+    ) -> Result<(), DecodeError> {
+        self.run(latent.as_q12(), logits, |v| {
+            v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+        })
+    }
+
+    /// Runs every layer; `last` turns the last layer's requantized values into outputs.
+    fn run<O>(
+        &mut self,
+        latent: &[i16],
+        out: &mut [O],
+        last: impl Fn(i32) -> O,
+    ) -> Result<(), DecodeError> {
+        let model = self.model;
+        if latent.len() != model.latent_dim() {
+            return Err(DecodeError::LatentSize {
+                expected: model.latent_dim(),
+                found: latent.len(),
+            });
+        }
+        if out.len() != model.pixel_count() {
+            return Err(DecodeError::ImageSize {
+                expected: model.pixel_count(),
+                found: out.len(),
+            });
+        }
+        let Some((final_layer, hidden)) = model.layers().split_last() else {
+            return Ok(()); // unreachable for a validated model
+        };
+        let Some((first, rest)) = hidden.split_first() else {
+            dense(final_layer, latent, out, last);
+            return Ok(());
+        };
+        let (mut src, mut dst) = (&mut self.ping, &mut self.pong);
+        let mut width = hidden_layer(first, latent, src)?;
+        for layer in rest {
+            let input = src.get(..width).ok_or(DecodeError::ScratchTooSmall {
+                needed: width,
+                capacity: W,
+            })?;
+            width = hidden_layer(layer, input, dst)?;
+            core::mem::swap(&mut src, &mut dst);
+        }
+        let input = src.get(..width).ok_or(DecodeError::ScratchTooSmall {
+            needed: width,
+            capacity: W,
+        })?;
+        dense(final_layer, input, out, last);
+        Ok(())
+    }
+}
+
+/// Runs a ReLU layer into `scratch`, returning its output width.
+fn hidden_layer<X: Input, const W: usize>(
+    layer: &Layer<'_>,
+    input: &[X],
+    scratch: &mut [u8; W],
+) -> Result<usize, DecodeError> {
+    let width = usize::from(layer.output_dim);
+    let out = scratch
+        .get_mut(..width)
+        .ok_or(DecodeError::ScratchTooSmall {
+            needed: width,
+            capacity: W,
+        })?;
+    dense(layer, input, out, |v| v.clamp(0, 255) as u8);
+    Ok(width)
+}

@@ -1,0 +1,267 @@
+//! Typed errors: every way a model file or a decode request can be refused.
+
+use core::fmt;
+
+/// Which per-layer array of the model file an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `weights`: `output_dim * input_dim` int8 values.
+    Weights,
+    /// `bias`: `output_dim` little-endian i32 values.
+    Bias,
+    /// `multiplier`: `output_dim` little-endian i32 values.
+    Multiplier,
+    /// `shift`: `output_dim` i8 values.
+    Shift,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::Weights => "weights",
+            Field::Bias => "bias",
+            Field::Multiplier => "multiplier",
+            Field::Shift => "shift",
+        })
+    }
+}
+
+/// Why a byte buffer is not a valid model. Returned by [`crate::Model::from_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelError {
+    /// The buffer is empty.
+    Empty,
+    /// The buffer ends before the header, payload or checksum is complete.
+    Truncated {
+        /// Bytes the header says the file needs.
+        needed: usize,
+        /// Bytes actually present.
+        found: usize,
+    },
+    /// The first four bytes are not [`crate::format::MAGIC`].
+    BadMagic([u8; 4]),
+    /// The format version is not one this runtime reads.
+    UnsupportedVersion(u16),
+    /// The CRC-32 stored after the payload does not match the payload.
+    CrcMismatch {
+        /// CRC-32 recorded in the file.
+        stored: u32,
+        /// CRC-32 computed over the payload.
+        computed: u32,
+    },
+    /// Bytes follow the checksum.
+    TrailingBytes(usize),
+    /// The payload is not a valid postcard encoding of the model body.
+    Malformed,
+    /// The payload decodes but leaves bytes unused before the checksum.
+    PayloadTooLong(usize),
+    /// The model has no layers.
+    NoLayers,
+    /// A size exceeds what this runtime supports.
+    ExceedsCapacity {
+        /// What is too large.
+        what: &'static str,
+        /// The value in the file.
+        value: usize,
+        /// The largest value supported.
+        max: usize,
+    },
+    /// A dimension is zero.
+    ZeroDimension {
+        /// Which dimension.
+        what: &'static str,
+    },
+    /// Layer `layer`'s input size does not match the size that feeds it.
+    DimensionMismatch {
+        /// Index of the layer.
+        layer: usize,
+        /// Size expected (latent size or previous layer's output size).
+        expected: usize,
+        /// Input size recorded for the layer.
+        found: usize,
+    },
+    /// The last layer's output count differs from the image's pixel count.
+    OutputSizeMismatch {
+        /// Logits the last layer produces.
+        logits: usize,
+        /// `image_width * image_height`.
+        pixels: usize,
+    },
+    /// A per-layer array has the wrong length.
+    WrongLength {
+        /// Index of the layer.
+        layer: usize,
+        /// Which array.
+        field: Field,
+        /// Length in bytes implied by the layer's dimensions.
+        expected: usize,
+        /// Length in bytes in the file.
+        found: usize,
+    },
+    /// A hidden layer has the output activation, or the last layer does not.
+    BadActivation {
+        /// Index of the layer.
+        layer: usize,
+    },
+    /// A requantization shift lies outside `[-31, 30]`.
+    ShiftOutOfRange {
+        /// Index of the layer.
+        layer: usize,
+        /// Output channel.
+        channel: usize,
+        /// The shift in the file.
+        shift: i8,
+    },
+    /// A requantization multiplier is negative.
+    NegativeMultiplier {
+        /// Index of the layer.
+        layer: usize,
+        /// Output channel.
+        channel: usize,
+    },
+    /// A bias lies outside `[-2^30, 2^30]`, which could overflow the accumulator.
+    BiasOutOfRange {
+        /// Index of the layer.
+        layer: usize,
+        /// Output channel.
+        channel: usize,
+    },
+    /// An int8 weight is -128 (the format is symmetric: weights lie in [-127, 127]).
+    WeightOutOfRange {
+        /// Index of the layer.
+        layer: usize,
+    },
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ModelError::Empty => write!(f, "model file is empty"),
+            ModelError::Truncated { needed, found } => {
+                write!(
+                    f,
+                    "model file is truncated: needs {needed} bytes, has {found}"
+                )
+            }
+            ModelError::BadMagic(m) => write!(f, "not a model file: magic bytes are {m:02x?}"),
+            ModelError::UnsupportedVersion(v) => write!(
+                f,
+                "model format version {v} is not supported (this runtime reads version {})",
+                crate::format::FORMAT_VERSION
+            ),
+            ModelError::CrcMismatch { stored, computed } => write!(
+                f,
+                "model file is corrupt: CRC-32 is {computed:#010x}, file says {stored:#010x}"
+            ),
+            ModelError::TrailingBytes(n) => write!(f, "{n} unexpected bytes after the checksum"),
+            ModelError::Malformed => write!(f, "model payload is not a valid postcard model body"),
+            ModelError::PayloadTooLong(n) => {
+                write!(f, "{n} unused bytes at the end of the payload")
+            }
+            ModelError::NoLayers => write!(f, "model has no layers"),
+            ModelError::ExceedsCapacity { what, value, max } => {
+                write!(f, "{what} is {value}, this runtime supports at most {max}")
+            }
+            ModelError::ZeroDimension { what } => write!(f, "{what} is zero"),
+            ModelError::DimensionMismatch {
+                layer,
+                expected,
+                found,
+            } => write!(
+                f,
+                "layer {layer} takes {found} inputs but is fed {expected} values"
+            ),
+            ModelError::OutputSizeMismatch { logits, pixels } => write!(
+                f,
+                "last layer produces {logits} logits but the image has {pixels} pixels"
+            ),
+            ModelError::WrongLength {
+                layer,
+                field,
+                expected,
+                found,
+            } => write!(
+                f,
+                "layer {layer}: {field} has {found} bytes, its dimensions need {expected}"
+            ),
+            ModelError::BadActivation { layer } => write!(
+                f,
+                "layer {layer}: only the last layer may (and must) produce logits"
+            ),
+            ModelError::ShiftOutOfRange {
+                layer,
+                channel,
+                shift,
+            } => write!(
+                f,
+                "layer {layer} channel {channel}: shift {shift} outside [-31, 30]"
+            ),
+            ModelError::NegativeMultiplier { layer, channel } => {
+                write!(f, "layer {layer} channel {channel}: negative multiplier")
+            }
+            ModelError::BiasOutOfRange { layer, channel } => {
+                write!(
+                    f,
+                    "layer {layer} channel {channel}: bias outside [-2^30, 2^30]"
+                )
+            }
+            ModelError::WeightOutOfRange { layer } => {
+                write!(
+                    f,
+                    "layer {layer}: weight -128 (weights must lie in [-127, 127])"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for ModelError {}
+
+/// Why a decode request was refused. Only mismatches between the caller's
+/// buffers and the model are possible; a validated model itself never fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The latent vector's length differs from the model's latent size.
+    LatentSize {
+        /// The model's latent size.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// The output buffer's pixel count differs from the model's image size.
+    ImageSize {
+        /// The model's pixel count.
+        expected: usize,
+        /// The buffer's pixel count.
+        found: usize,
+    },
+    /// A hidden layer is wider than the decoder's scratch capacity.
+    ScratchTooSmall {
+        /// Width the model needs.
+        needed: usize,
+        /// Capacity of the decoder type.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DecodeError::LatentSize { expected, found } => {
+                write!(f, "latent has {found} values, the model takes {expected}")
+            }
+            DecodeError::ImageSize { expected, found } => {
+                write!(
+                    f,
+                    "output buffer has {found} pixels, the model draws {expected}"
+                )
+            }
+            DecodeError::ScratchTooSmall { needed, capacity } => write!(
+                f,
+                "model has a hidden layer of width {needed}, decoder capacity is {capacity}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}

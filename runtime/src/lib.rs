@@ -1,0 +1,80 @@
+//! # runtime: an integer VAE decoder for microcontrollers
+//!
+//! `#![no_std]`, no heap, no `unsafe`, no floating point on the decode path.
+//! It loads a quantized decoder straight from flash ([`Model::from_bytes`]
+//! borrows, never copies), samples latents from N(0, I) with a seeded PRNG
+//! ([`LatentSampler`]), runs the integer network ([`Decoder`]) and draws the
+//! digit on any embedded-graphics display ([`GrayImage::view`]).
+//! Every target, from a Cortex-M0 to x86_64, produces the same pixels for the
+//! same seed and model.
+//!
+//! ```
+//! use embedded_graphics::{mock_display::MockDisplay, pixelcolor::Gray8, prelude::*};
+//! use runtime::{Decoder, Digit, LatentSampler, Model};
+//!
+//! # let model_bytes = runtime::testing::tiny_model_bytes();
+//! // On a device: `static MODEL: &[u8] = include_bytes!("../models/mcu.postcard");`
+//! let model = Model::from_bytes(&model_bytes)?;        // validated, zero-copy
+//! let mut decoder = Decoder::<64>::new(&model)?;       // 2 x 64 bytes of scratch
+//! let mut sampler = LatentSampler::new(42);            // seeded: reproducible
+//! let z = sampler.sample(model.latent_dim());
+//! let mut digit = Digit::new();
+//! decoder.decode(&z, &mut digit)?;
+//! let mut display = MockDisplay::<Gray8>::new();
+//! digit.view(Point::zero(), 2).draw(&mut display)?;    // 56 x 56 pixels
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The file format is specified in `docs/model-format.md`.
+//!
+//! Feature `std` (host only) adds [`quantize`]: post-training quantization of
+//! a float decoder into this format, and an f64 reference decoder.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+mod crc32;
+mod decoder;
+mod draw;
+mod error;
+pub mod format;
+mod image;
+pub mod kernels;
+mod latent;
+mod model;
+mod normal;
+mod prng;
+mod requant;
+mod sigmoid;
+
+#[cfg(feature = "std")]
+pub mod quantize;
+
+#[doc(hidden)]
+pub mod testing;
+
+pub use crc32::crc32;
+pub use decoder::Decoder;
+pub use draw::{FromGrey, ImageView};
+pub use error::{DecodeError, Field, ModelError};
+pub use image::{Digit, GrayImage};
+pub use latent::{Latent, LatentSampler};
+pub use model::{Model, WriteError};
+pub use normal::{next_normal_q12, normal_q12};
+pub use prng::Rng;
+pub use requant::requantize;
+pub use sigmoid::grey_of_logit;

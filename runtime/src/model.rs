@@ -1,0 +1,383 @@
+//! Loading and validating a model file, and writing one.
+//!
+//! [`Model::from_bytes`] borrows every weight array from the input buffer, so
+//! a model `include_bytes!`-ed into flash is used in place: nothing is copied
+//! to RAM. Once it returns `Ok`, every invariant the decoder relies on holds
+//! (see the list in `docs/model-format.md`), which is why decoding cannot fail
+//! or panic afterwards.
+
+use crate::crc32::crc32;
+use crate::error::{Field, ModelError};
+use crate::format::{
+    Activation, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_ABS_BIAS, MAX_IMAGE_SIDE,
+    MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN, TRAILER_LEN,
+};
+
+/// A validated model whose weights borrow from the bytes it was loaded from.
+///
+/// ```
+/// # fn main() -> Result<(), runtime::ModelError> {
+/// # let bytes = runtime::testing::tiny_model_bytes();
+/// let model = runtime::Model::from_bytes(&bytes)?;
+/// assert_eq!(model.image_width(), 28);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model<'a> {
+    body: ModelBody<'a>,
+}
+
+/// Why a model could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteError {
+    /// The output buffer cannot hold the encoded model.
+    BufferTooSmall,
+}
+
+impl core::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("output buffer too small for the encoded model")
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+/// Reads a little-endian u16 at `at`, if present.
+fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes(b.try_into().ok()?))
+}
+
+/// Reads a little-endian u32 at `at`, if present.
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+impl<'a> Model<'a> {
+    /// Parses and validates a model file without copying its arrays.
+    ///
+    /// Checks, in order: non-empty, magic, version, length, CRC-32, postcard
+    /// decoding, then every structural invariant (see [`Model::from_body`]).
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, ModelError> {
+        if bytes.is_empty() {
+            return Err(ModelError::Empty);
+        }
+        let found = bytes.len();
+        let magic: [u8; 4] = match bytes.get(..4) {
+            Some(m) => m.try_into().map_err(|_| ModelError::Malformed)?,
+            None => {
+                return Err(ModelError::Truncated {
+                    needed: HEADER_LEN,
+                    found,
+                })
+            }
+        };
+        if magic != MAGIC {
+            return Err(ModelError::BadMagic(magic));
+        }
+        let version = read_u16(bytes, 4).ok_or(ModelError::Truncated {
+            needed: HEADER_LEN,
+            found,
+        })?;
+        if version != FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion(version));
+        }
+        let payload_len = read_u32(bytes, 6).ok_or(ModelError::Truncated {
+            needed: HEADER_LEN,
+            found,
+        })?;
+        let payload_end = usize::try_from(payload_len)
+            .ok()
+            .and_then(|n| n.checked_add(HEADER_LEN))
+            .ok_or(ModelError::Truncated {
+                needed: usize::MAX,
+                found,
+            })?;
+        let needed = payload_end.saturating_add(TRAILER_LEN);
+        let (payload, stored) = match (
+            bytes.get(HEADER_LEN..payload_end),
+            read_u32(bytes, payload_end),
+        ) {
+            (Some(p), Some(c)) => (p, c),
+            _ => return Err(ModelError::Truncated { needed, found }),
+        };
+        if found > needed {
+            return Err(ModelError::TrailingBytes(found.saturating_sub(needed)));
+        }
+        let computed = crc32(payload);
+        if computed != stored {
+            return Err(ModelError::CrcMismatch { stored, computed });
+        }
+        let (body, rest) = postcard::take_from_bytes::<ModelBody<'a>>(payload)
+            .map_err(|_| ModelError::Malformed)?;
+        if !rest.is_empty() {
+            return Err(ModelError::PayloadTooLong(rest.len()));
+        }
+        Self::from_body(body)
+    }
+
+    /// Validates a model body built in memory (for example by a quantizer).
+    ///
+    /// Invariants: 1 to [`MAX_LAYERS`] layers; latent size 1 to
+    /// [`MAX_LATENT_DIM`]; image sides 1 to [`MAX_IMAGE_SIDE`]; every layer
+    /// dimension 1 to [`MAX_LAYER_DIM`]; layer 0 takes the latent, each layer
+    /// takes the previous one's outputs, the last one produces one logit per
+    /// pixel; only the last layer has [`Activation::Logits`]; array lengths
+    /// match the dimensions; weights in `[-127, 127]`; biases in
+    /// `[-2^30, 2^30]`; multipliers non-negative; shifts in `[-31, 30]`.
+    pub fn from_body(body: ModelBody<'a>) -> Result<Self, ModelError> {
+        validate(&body)?;
+        Ok(Model { body })
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &'a str {
+        self.body.name
+    }
+
+    /// Size of the latent vector the decoder takes.
+    pub fn latent_dim(&self) -> usize {
+        usize::from(self.body.latent_dim)
+    }
+
+    /// Image width in pixels.
+    pub fn image_width(&self) -> usize {
+        usize::from(self.body.image_width)
+    }
+
+    /// Image height in pixels.
+    pub fn image_height(&self) -> usize {
+        usize::from(self.body.image_height)
+    }
+
+    /// Pixels per image (`width * height`, at most 255 * 255).
+    pub fn pixel_count(&self) -> usize {
+        usize::from(self.body.image_width).saturating_mul(usize::from(self.body.image_height))
+    }
+
+    /// The layers, in the order they are applied.
+    pub fn layers(&self) -> &[Layer<'a>] {
+        &self.body.layers
+    }
+
+    /// The decoded body (for re-encoding or inspection).
+    pub fn body(&self) -> &ModelBody<'a> {
+        &self.body
+    }
+
+    /// Widest hidden activation (0 for a single-layer model): the scratch
+    /// capacity a [`crate::Decoder`] needs.
+    pub fn max_hidden_width(&self) -> usize {
+        let layers = self.layers();
+        let hidden = layers.len().saturating_sub(1);
+        layers
+            .iter()
+            .take(hidden)
+            .map(|l| usize::from(l.output_dim))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Total bytes of int8 weights.
+    pub fn weight_bytes(&self) -> usize {
+        self.layers().iter().map(|l| l.weights.len()).sum()
+    }
+
+    /// Multiply-accumulates per decoded image.
+    pub fn macs(&self) -> usize {
+        self.layers()
+            .iter()
+            .map(|l| usize::from(l.input_dim).saturating_mul(usize::from(l.output_dim)))
+            .sum()
+    }
+
+    /// Length of the encoded file in bytes.
+    pub fn encoded_len(&self) -> Result<usize, WriteError> {
+        let payload = postcard::experimental::serialized_size(&self.body)
+            .map_err(|_| WriteError::BufferTooSmall)?;
+        Ok(HEADER_LEN
+            .saturating_add(payload)
+            .saturating_add(TRAILER_LEN))
+    }
+
+    /// Encodes the model into `buf`, returning the number of bytes written.
+    pub fn write_to(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let (header, rest) = buf
+            .split_at_mut_checked(HEADER_LEN)
+            .ok_or(WriteError::BufferTooSmall)?;
+        let payload_len = postcard::to_slice(&self.body, rest)
+            .map_err(|_| WriteError::BufferTooSmall)?
+            .len();
+        let (payload, after) = rest
+            .split_at_mut_checked(payload_len)
+            .ok_or(WriteError::BufferTooSmall)?;
+        let crc = crc32(payload);
+        let trailer = after
+            .get_mut(..TRAILER_LEN)
+            .ok_or(WriteError::BufferTooSmall)?;
+        trailer.copy_from_slice(&crc.to_le_bytes());
+        let len32 = u32::try_from(payload_len).map_err(|_| WriteError::BufferTooSmall)?;
+        let mut h = [0u8; HEADER_LEN];
+        h[..4].copy_from_slice(&MAGIC);
+        h[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        h[6..].copy_from_slice(&len32.to_le_bytes());
+        header.copy_from_slice(&h);
+        Ok(HEADER_LEN
+            .saturating_add(payload_len)
+            .saturating_add(TRAILER_LEN))
+    }
+
+    /// Encodes the model into a new vector.
+    #[cfg(feature = "std")]
+    pub fn to_vec(&self) -> std::vec::Vec<u8> {
+        let len = self.encoded_len().unwrap_or(0);
+        let mut buf = std::vec![0u8; len];
+        // The length was computed for exactly this body.
+        let written = self.write_to(&mut buf).unwrap_or(0);
+        buf.truncate(written);
+        buf
+    }
+}
+
+/// Checks that `value` lies in `1..=max`.
+fn check_dim(what: &'static str, value: usize, max: usize) -> Result<(), ModelError> {
+    if value == 0 {
+        Err(ModelError::ZeroDimension { what })
+    } else if value > max {
+        Err(ModelError::ExceedsCapacity { what, value, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks one array's length in bytes.
+fn check_len(layer: usize, field: Field, bytes: &[u8], expected: usize) -> Result<(), ModelError> {
+    if bytes.len() == expected {
+        Ok(())
+    } else {
+        Err(ModelError::WrongLength {
+            layer,
+            field,
+            expected,
+            found: bytes.len(),
+        })
+    }
+}
+
+/// Decodes little-endian i32 values.
+pub(crate) fn le_i32s(bytes: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .map(|c| <[u8; 4]>::try_from(c).map_or(0, i32::from_le_bytes))
+}
+
+fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {
+    if body.name.len() > MAX_NAME_LEN {
+        return Err(ModelError::ExceedsCapacity {
+            what: "model name length",
+            value: body.name.len(),
+            max: MAX_NAME_LEN,
+        });
+    }
+    let latent = usize::from(body.latent_dim);
+    check_dim("latent size", latent, MAX_LATENT_DIM)?;
+    check_dim("image width", usize::from(body.image_width), MAX_IMAGE_SIDE)?;
+    check_dim(
+        "image height",
+        usize::from(body.image_height),
+        MAX_IMAGE_SIDE,
+    )?;
+    let pixels = usize::from(body.image_width).saturating_mul(usize::from(body.image_height));
+    let count = body.layers.len();
+    if count == 0 {
+        return Err(ModelError::NoLayers);
+    }
+    if count > MAX_LAYERS {
+        return Err(ModelError::ExceedsCapacity {
+            what: "layer count",
+            value: count,
+            max: MAX_LAYERS,
+        });
+    }
+    let mut fed = latent;
+    for (index, layer) in body.layers.iter().enumerate() {
+        let is_last = index.saturating_add(1) == count;
+        validate_layer(index, layer, fed, is_last)?;
+        fed = usize::from(layer.output_dim);
+    }
+    if fed != pixels {
+        return Err(ModelError::OutputSizeMismatch {
+            logits: fed,
+            pixels,
+        });
+    }
+    Ok(())
+}
+
+fn validate_layer(
+    index: usize,
+    layer: &Layer<'_>,
+    fed: usize,
+    is_last: bool,
+) -> Result<(), ModelError> {
+    let inputs = usize::from(layer.input_dim);
+    let outputs = usize::from(layer.output_dim);
+    check_dim("layer input size", inputs, MAX_LAYER_DIM)?;
+    check_dim("layer output size", outputs, MAX_LAYER_DIM)?;
+    if inputs != fed {
+        return Err(ModelError::DimensionMismatch {
+            layer: index,
+            expected: fed,
+            found: inputs,
+        });
+    }
+    if (layer.activation == Activation::Logits) != is_last {
+        return Err(ModelError::BadActivation { layer: index });
+    }
+    // Both factors are at most 4096, so none of these products overflow.
+    check_len(
+        index,
+        Field::Weights,
+        layer.weights,
+        inputs.saturating_mul(outputs),
+    )?;
+    check_len(index, Field::Bias, layer.bias, outputs.saturating_mul(4))?;
+    check_len(
+        index,
+        Field::Multiplier,
+        layer.multiplier,
+        outputs.saturating_mul(4),
+    )?;
+    check_len(index, Field::Shift, layer.shift, outputs)?;
+    if layer.weights.contains(&0x80) {
+        return Err(ModelError::WeightOutOfRange { layer: index });
+    }
+    for (channel, bias) in le_i32s(layer.bias).enumerate() {
+        if !(-MAX_ABS_BIAS..=MAX_ABS_BIAS).contains(&bias) {
+            return Err(ModelError::BiasOutOfRange {
+                layer: index,
+                channel,
+            });
+        }
+    }
+    for (channel, m) in le_i32s(layer.multiplier).enumerate() {
+        if m < 0 {
+            return Err(ModelError::NegativeMultiplier {
+                layer: index,
+                channel,
+            });
+        }
+    }
+    for (channel, &s) in layer.shift.iter().enumerate() {
+        let shift = s as i8;
+        if !(-31..=30).contains(&shift) {
+            return Err(ModelError::ShiftOutOfRange {
+                layer: index,
+                channel,
+                shift,
+            });
+        }
+    }
+    Ok(())
+}

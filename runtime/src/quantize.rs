@@ -1,0 +1,402 @@
+//! Host-side (`std` feature) post-training quantization of a float decoder
+//! into the model format, and the f64 reference decoder it is checked against.
+//!
+//! Scheme (see `docs/quantization.md`):
+//! - weights: symmetric int8 per output channel, `s_w[c] = max|W[c]| / 127`;
+//! - layer 0 input: the latent in Q12 (`s = 2^-12`);
+//! - hidden activations: u8 after ReLU, `s = range / 255`, the range taken from
+//!   the float network run on calibration latents (maximum or a percentile);
+//! - logits: Q8 (`s = 2^-8`);
+//! - biases: i32 in accumulator units `s_in * s_w[c]`;
+//! - requantization: `s_in * s_w[c] / s_out` as a Q31 multiplier and a shift.
+#![allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+
+use std::string::String;
+use std::vec::Vec;
+use std::{fmt, format, vec};
+
+use crate::error::ModelError;
+use crate::format::{
+    Activation, Layer, ModelBody, LATENT_FRAC_BITS, LOGIT_FRAC_BITS, MAX_ABS_BIAS,
+};
+use crate::model::Model;
+
+/// One float dense layer: `y = W x + b`, `W` row-major (`output_dim` rows of
+/// `input_dim` values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatLayer {
+    /// Number of inputs.
+    pub input_dim: usize,
+    /// Number of outputs.
+    pub output_dim: usize,
+    /// `output_dim * input_dim` weights, row-major.
+    pub weights: Vec<f32>,
+    /// `output_dim` biases.
+    pub bias: Vec<f32>,
+}
+
+/// A float decoder: ReLU after every layer but the last, which gives logits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatDecoder {
+    /// Latent size.
+    pub latent_dim: usize,
+    /// Image width.
+    pub image_width: usize,
+    /// Image height.
+    pub image_height: usize,
+    /// The layers in order.
+    pub layers: Vec<FloatLayer>,
+}
+
+/// Why a float decoder could not be quantized.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuantizeError {
+    /// The float decoder's shapes are inconsistent.
+    Shape(String),
+    /// A weight or bias is NaN or infinite.
+    NonFinite {
+        /// Layer index.
+        layer: usize,
+    },
+    /// No calibration latents were given.
+    NoCalibration,
+    /// A scale ratio cannot be expressed as multiplier and shift.
+    ScaleOutOfRange {
+        /// Layer index.
+        layer: usize,
+        /// Output channel.
+        channel: usize,
+    },
+    /// The result failed the runtime's validation.
+    Invalid(ModelError),
+}
+
+impl fmt::Display for QuantizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QuantizeError::Shape(s) => write!(f, "float decoder shape: {s}"),
+            QuantizeError::NonFinite { layer } => {
+                write!(f, "layer {layer} has NaN or infinite parameters")
+            }
+            QuantizeError::NoCalibration => write!(f, "no calibration latents"),
+            QuantizeError::ScaleOutOfRange { layer, channel } => {
+                write!(
+                    f,
+                    "layer {layer} channel {channel}: scale ratio out of range"
+                )
+            }
+            QuantizeError::Invalid(e) => write!(f, "quantized model is invalid: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for QuantizeError {}
+
+impl FloatDecoder {
+    /// Checks that the shapes chain from the latent to one logit per pixel.
+    pub fn check(&self) -> Result<(), QuantizeError> {
+        let mut fed = self.latent_dim;
+        if self.layers.is_empty() {
+            return Err(QuantizeError::Shape("no layers".into()));
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.input_dim != fed {
+                return Err(QuantizeError::Shape(format!(
+                    "layer {i} takes {} inputs, fed {fed}",
+                    l.input_dim
+                )));
+            }
+            if l.weights.len() != l.input_dim * l.output_dim || l.bias.len() != l.output_dim {
+                return Err(QuantizeError::Shape(format!(
+                    "layer {i} arrays do not match {}x{}",
+                    l.output_dim, l.input_dim
+                )));
+            }
+            if l.weights.iter().chain(&l.bias).any(|v| !v.is_finite()) {
+                return Err(QuantizeError::NonFinite { layer: i });
+            }
+            fed = l.output_dim;
+        }
+        if fed != self.image_width * self.image_height {
+            return Err(QuantizeError::Shape(format!(
+                "last layer gives {fed} logits, image has {} pixels",
+                self.image_width * self.image_height
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every layer's output in f64 (ReLU applied to hidden layers); the last
+    /// entry holds the logits.
+    pub fn forward_all(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        let mut outs: Vec<Vec<f64>> = Vec::with_capacity(self.layers.len());
+        let last = self.layers.len().saturating_sub(1);
+        for (i, l) in self.layers.iter().enumerate() {
+            let x: &[f64] = outs.last().map_or(z, |v| v.as_slice());
+            let mut y: Vec<f64> = l
+                .weights
+                .chunks_exact(l.input_dim.max(1))
+                .zip(&l.bias)
+                .map(|(row, &b)| {
+                    row.iter()
+                        .zip(x)
+                        .map(|(&w, &v)| f64::from(w) * v)
+                        .sum::<f64>()
+                        + f64::from(b)
+                })
+                .collect();
+            if i != last {
+                y.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+            outs.push(y);
+        }
+        outs
+    }
+
+    /// The logits for latent `z`, in f64.
+    pub fn forward(&self, z: &[f64]) -> Vec<f64> {
+        self.forward_all(z).pop().unwrap_or_default()
+    }
+}
+
+/// How the range of a hidden activation is calibrated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Calibration {
+    /// The largest value seen.
+    Max,
+    /// The given percentile (e.g. 99.99) of all values seen in the layer.
+    Percentile(f64),
+}
+
+/// A quantized model that owns its arrays; [`QuantizedModel::model`] views it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizedModel {
+    name: String,
+    latent_dim: u16,
+    image_width: u16,
+    image_height: u16,
+    layers: Vec<OwnedLayer>,
+    /// Real value of one unit of each layer's output (hidden: u8 step; last: 2^-8).
+    pub output_scales: Vec<f64>,
+    /// Per layer, the per-channel weight scales.
+    pub weight_scales: Vec<Vec<f64>>,
+    /// Number of biases that had to be clamped to `[-2^30, 2^30]`.
+    pub clamped_biases: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct OwnedLayer {
+    activation: Activation,
+    input_dim: u16,
+    output_dim: u16,
+    weights: Vec<u8>,
+    bias: Vec<u8>,
+    multiplier: Vec<u8>,
+    shift: Vec<u8>,
+}
+
+impl QuantizedModel {
+    /// The validated model view, borrowing this value's arrays.
+    pub fn model(&self) -> Result<Model<'_>, ModelError> {
+        let mut layers = heapless::Vec::new();
+        for l in &self.layers {
+            layers
+                .push(Layer {
+                    activation: l.activation,
+                    input_dim: l.input_dim,
+                    output_dim: l.output_dim,
+                    weights: &l.weights,
+                    bias: &l.bias,
+                    multiplier: &l.multiplier,
+                    shift: &l.shift,
+                })
+                .map_err(|_| ModelError::ExceedsCapacity {
+                    what: "layer count",
+                    value: self.layers.len(),
+                    max: crate::format::MAX_LAYERS,
+                })?;
+        }
+        Model::from_body(ModelBody {
+            name: &self.name,
+            latent_dim: self.latent_dim,
+            image_width: self.image_width,
+            image_height: self.image_height,
+            layers,
+        })
+    }
+
+    /// The encoded model file.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        Ok(self.model()?.to_vec())
+    }
+}
+
+/// Expresses a positive real `ratio` as `(multiplier, shift)` with
+/// `ratio ~= multiplier * 2^(shift - 31)`, multiplier in `[2^30, 2^31)` where
+/// possible (very small ratios use shift -31 and a smaller multiplier).
+pub fn quantize_multiplier(ratio: f64) -> Option<(i32, i8)> {
+    if !ratio.is_finite() || ratio < 0.0 {
+        return None;
+    }
+    if ratio == 0.0 {
+        return Some((0, 0));
+    }
+    let (mantissa, exponent) = libm::frexp(ratio); // ratio = m * 2^e, m in [0.5, 1)
+    let mut q = (mantissa * f64::from(1u32 << 31)).round() as i64;
+    let mut e = exponent;
+    if q == 1i64 << 31 {
+        q /= 2;
+        e += 1;
+    }
+    if e > 30 {
+        return None;
+    }
+    if e < -31 {
+        // Denormalize: keep shift at -31 and shrink the multiplier.
+        let q_small = (ratio * 2f64.powi(62)).round() as i64;
+        return Some((q_small as i32, -31));
+    }
+    Some((q as i32, e as i8))
+}
+
+/// Range of a set of non-negative activations.
+fn activation_range(mut values: Vec<f64>, calibration: Calibration) -> f64 {
+    match calibration {
+        Calibration::Max => values.into_iter().fold(0.0, f64::max),
+        Calibration::Percentile(p) => {
+            if values.is_empty() {
+                return 0.0;
+            }
+            values.sort_by(f64::total_cmp);
+            let rank = ((p / 100.0) * (values.len() - 1) as f64).round() as usize;
+            values[rank.min(values.len() - 1)]
+        }
+    }
+}
+
+/// Quantizes `decoder`, calibrating hidden activation ranges on `latents`.
+pub fn quantize(
+    decoder: &FloatDecoder,
+    latents: &[Vec<f32>],
+    calibration: Calibration,
+    name: &str,
+) -> Result<QuantizedModel, QuantizeError> {
+    decoder.check()?;
+    if latents.is_empty() {
+        return Err(QuantizeError::NoCalibration);
+    }
+    let n_layers = decoder.layers.len();
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n_layers];
+    for z in latents {
+        let z: Vec<f64> = z.iter().map(|&v| f64::from(v)).collect();
+        for (i, out) in decoder.forward_all(&z).into_iter().enumerate() {
+            samples[i].extend(out);
+        }
+    }
+    let mut in_scale = 2f64.powi(-(LATENT_FRAC_BITS as i32));
+    let mut q = QuantizedModel {
+        name: name.into(),
+        latent_dim: decoder.latent_dim as u16,
+        image_width: decoder.image_width as u16,
+        image_height: decoder.image_height as u16,
+        layers: Vec::new(),
+        output_scales: Vec::new(),
+        weight_scales: Vec::new(),
+        clamped_biases: 0,
+    };
+    for (index, (layer, acts)) in decoder.layers.iter().zip(samples).enumerate() {
+        let is_last = index + 1 == n_layers;
+        let out_scale = if is_last {
+            2f64.powi(-(LOGIT_FRAC_BITS as i32))
+        } else {
+            let range = activation_range(acts, calibration);
+            if range > 0.0 {
+                range / 255.0
+            } else {
+                1.0
+            }
+        };
+        let mut owned = OwnedLayer {
+            activation: if is_last {
+                Activation::Logits
+            } else {
+                Activation::Relu
+            },
+            input_dim: layer.input_dim as u16,
+            output_dim: layer.output_dim as u16,
+            weights: Vec::with_capacity(layer.weights.len()),
+            bias: Vec::new(),
+            multiplier: Vec::new(),
+            shift: Vec::new(),
+        };
+        let mut scales = Vec::with_capacity(layer.output_dim);
+        for (channel, (row, &b)) in layer
+            .weights
+            .chunks_exact(layer.input_dim.max(1))
+            .zip(&layer.bias)
+            .enumerate()
+        {
+            let max_abs = row.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
+            let w_scale = if max_abs > 0.0 { max_abs / 127.0 } else { 1.0 };
+            owned.weights.extend(
+                row.iter()
+                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-127.0, 127.0) as i8 as u8),
+            );
+            let acc_scale = in_scale * w_scale;
+            let bias_q = (f64::from(b) / acc_scale).round();
+            let limit = f64::from(MAX_ABS_BIAS);
+            if bias_q.abs() > limit {
+                q.clamped_biases += 1;
+            }
+            owned
+                .bias
+                .extend_from_slice(&(bias_q.clamp(-limit, limit) as i32).to_le_bytes());
+            let (m, s) = quantize_multiplier(acc_scale / out_scale).ok_or(
+                QuantizeError::ScaleOutOfRange {
+                    layer: index,
+                    channel,
+                },
+            )?;
+            owned.multiplier.extend_from_slice(&m.to_le_bytes());
+            owned.shift.push(s as u8);
+            scales.push(w_scale);
+        }
+        q.layers.push(owned);
+        q.output_scales.push(out_scale);
+        q.weight_scales.push(scales);
+        in_scale = out_scale;
+    }
+    q.model().map_err(QuantizeError::Invalid)?;
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantize_multiplier;
+
+    #[test]
+    fn multiplier_round_trips() {
+        for &r in &[
+            1.0,
+            0.5,
+            0.75,
+            1e-3,
+            3.7e-7,
+            123.456,
+            1e-12,
+            0.999_999_999_9,
+        ] {
+            let (m, s) = quantize_multiplier(r).unwrap();
+            let back = f64::from(m) * 2f64.powi(i32::from(s) - 31);
+            assert!(
+                (back - r).abs() <= r * 1e-9 + 2f64.powi(-62),
+                "{r}: {m} {s}"
+            );
+            assert!((-31..=30).contains(&s));
+        }
+        assert_eq!(quantize_multiplier(0.0), Some((0, 0)));
+        assert_eq!(quantize_multiplier(-1.0), None);
+        assert_eq!(quantize_multiplier(f64::NAN), None);
+        assert_eq!(quantize_multiplier(1e12), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! Fixed-point requantization: scaling an i32 accumulator by a real factor
+//! `M = multiplier * 2^(shift - 31)` using integers only.
+//!
+//! This is TensorFlow Lite Micro's `MultiplyByQuantizedMultiplier` in its
+//! single-rounding form (`TFLITE_SINGLE_ROUNDING`): one 64-bit product and one
+//! rounding right shift, rounding halves towards positive infinity.
+
+/// Scales `acc` by `multiplier * 2^(shift - 31)`, rounding to nearest (halves
+/// up), and saturates the result to i32.
+///
+/// `multiplier` is a non-negative Q31 value (normally in `[2^30, 2^31)`),
+/// `shift` lies in `[-31, 30]`; a validated model guarantees both. Out-of-range
+/// shifts are clamped here so the function is total.
+///
+/// ```
+/// use runtime::requantize;
+/// // 0.75 = (3 << 29) * 2^(0 - 31)
+/// assert_eq!(requantize(1000, 3 << 29, 0), 750);
+/// // 1.5 = (3 << 29) * 2^(1 - 31); halves round up: -1.5 -> -1
+/// assert_eq!(requantize(-1, 3 << 29, 1), -1);
+/// ```
+#[inline]
+pub fn requantize(acc: i32, multiplier: i32, shift: i8) -> i32 {
+    let total_shift = 31u32.wrapping_sub(shift.clamp(-31, 30) as i32 as u32); // in [1, 62]
+    let round = 1i64 << (total_shift.wrapping_sub(1));
+    // |acc * multiplier| < 2^62, so adding `round` (at most 2^61) cannot overflow.
+    let product = i64::from(acc)
+        .wrapping_mul(i64::from(multiplier))
+        .wrapping_add(round);
+    let scaled = product >> total_shift;
+    scaled.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::requantize;
+
+    /// Exact rational reference: round(acc * m / 2^(31 - shift)), halves up.
+    fn oracle(acc: i32, m: i32, shift: i8) -> i128 {
+        let num = i128::from(acc) * i128::from(m);
+        let den = 1i128 << (31 - i32::from(shift));
+        // floor((2 * num + den) / (2 * den))
+        (2 * num + den).div_euclid(2 * den)
+    }
+
+    #[test]
+    fn matches_exact_rounding() {
+        let accs = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            127,
+            -128,
+            32_767,
+            -32_768,
+            1 << 20,
+            -(1 << 30),
+            (1 << 30) + 7,
+        ];
+        let mults = [0, 1, 1 << 30, (1 << 30) + 12_345, i32::MAX, 1_518_500_250];
+        for &a in &accs {
+            for &m in &mults {
+                for s in -31i8..=30 {
+                    let expect = oracle(a, m, s).clamp(i128::from(i32::MIN), i128::from(i32::MAX));
+                    assert_eq!(
+                        i128::from(requantize(a, m, s)),
+                        expect,
+                        "acc={a} m={m} shift={s}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn halves_round_up() {
+        // multiplier 2^30 with shift 0 is exactly 0.5.
+        assert_eq!(requantize(1, 1 << 30, 0), 1);
+        assert_eq!(requantize(-1, 1 << 30, 0), 0);
+        assert_eq!(requantize(3, 1 << 30, 0), 2);
+        assert_eq!(requantize(-3, 1 << 30, 0), -1);
+    }
+
+    #[test]
+    fn saturates() {
+        assert_eq!(requantize(i32::MAX, i32::MAX, 30), i32::MAX);
+        assert_eq!(requantize(i32::MIN, i32::MAX, 30), i32::MIN);
+    }
+}

@@ -1,0 +1,181 @@
+//! An independent reader and decoder written from `docs/model-format.md`
+//! alone (its own CRC, its own postcard varint parsing, wide-integer
+//! arithmetic, the sigmoid computed in f64), checked bit for bit against the
+//! runtime. If this test fails, either the runtime or the spec is wrong.
+
+use integration_tests::small_model_bytes;
+use runtime::{Decoder, Digit, LatentSampler, Model};
+
+fn crc32_bitwise(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> u64 {
+        let mut value = 0u64;
+        for shift in (0..).step_by(7) {
+            let b = self.bytes[self.at];
+            self.at += 1;
+            value |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        value
+    }
+    fn bytes(&mut self) -> &'a [u8] {
+        let n = self.varint() as usize;
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        out
+    }
+}
+
+struct SpecLayer<'a> {
+    logits: bool,
+    inputs: usize,
+    weights: &'a [u8],
+    bias: &'a [u8],
+    multiplier: &'a [u8],
+    shift: &'a [u8],
+}
+
+fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
+    assert_eq!(&file[..4], b"VAEQ");
+    assert_eq!(u16::from_le_bytes([file[4], file[5]]), 1);
+    let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
+    let payload = &file[10..10 + n];
+    assert_eq!(
+        crc32_bitwise(payload),
+        u32::from_le_bytes(file[10 + n..14 + n].try_into().unwrap())
+    );
+    let mut r = Reader {
+        bytes: payload,
+        at: 0,
+    };
+    let _name = r.bytes();
+    let latent = r.varint() as usize;
+    let (_w, _h) = (r.varint(), r.varint());
+    let count = r.varint();
+    let layers = (0..count)
+        .map(|_| {
+            let logits = r.varint() == 1;
+            let inputs = r.varint() as usize;
+            let _outputs = r.varint();
+            SpecLayer {
+                logits,
+                inputs,
+                weights: r.bytes(),
+                bias: r.bytes(),
+                multiplier: r.bytes(),
+                shift: r.bytes(),
+            }
+        })
+        .collect();
+    assert_eq!(r.at, payload.len());
+    (latent, layers)
+}
+
+fn i32_at(bytes: &[u8], i: usize) -> i128 {
+    i128::from(i32::from_le_bytes(
+        bytes[4 * i..4 * i + 4].try_into().unwrap(),
+    ))
+}
+
+/// round(acc * M / 2^(31 - shift)), halves up, via floor((2x + d) / 2d).
+fn scale(acc: i128, m: i128, shift: i8) -> i128 {
+    let d = 1i128 << (31 - i32::from(shift));
+    (2 * acc * m + d).div_euclid(2 * d)
+}
+
+fn grey(logit: i128) -> u8 {
+    let k = ((logit.unsigned_abs() + 4) >> 3).min(255) as f64;
+    let g = (255.0 / (1.0 + (-k / 32.0).exp())).round() as u8;
+    if logit < 0 {
+        255 - g
+    } else {
+        g
+    }
+}
+
+fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
+    let mut x: Vec<i128> = latent_q12.iter().map(|&v| i128::from(v)).collect();
+    for l in layers {
+        let mut y = Vec::new();
+        for (c, row) in l.weights.chunks(l.inputs).enumerate() {
+            let acc = i32_at(l.bias, c)
+                + row
+                    .iter()
+                    .zip(&x)
+                    .map(|(&w, &v)| i128::from(w as i8) * v)
+                    .sum::<i128>();
+            let v = scale(acc, i32_at(l.multiplier, c), l.shift[c] as i8);
+            y.push(if l.logits {
+                v.clamp(-32768, 32767)
+            } else {
+                v.clamp(0, 255)
+            });
+        }
+        x = y;
+    }
+    x.into_iter().map(grey).collect()
+}
+
+#[test]
+fn spec_reader_matches_runtime_bit_for_bit() {
+    for seed in [1u64, 2, 3] {
+        let file = small_model_bytes(seed);
+        let (latent, layers) = parse(&file);
+        let model = Model::from_bytes(&file).unwrap();
+        assert_eq!(latent, model.latent_dim());
+        let mut decoder = Decoder::<16>::new(&model).unwrap();
+        let mut sampler = LatentSampler::new(seed);
+        let mut digit = Digit::new();
+        for _ in 0..20 {
+            let z = sampler.sample(latent);
+            decoder.decode(&z, &mut digit).unwrap();
+            assert_eq!(digit.pixels(), &spec_decode(&layers, z.as_q12())[..]);
+            assert_varied(digit.pixels());
+        }
+    }
+}
+
+/// Guards against a vacuous comparison (e.g. every pixel saturated).
+fn assert_varied(pixels: &[u8]) {
+    let mut levels = pixels.to_vec();
+    levels.sort_unstable();
+    levels.dedup();
+    assert!(levels.len() >= 16, "only {} grey levels", levels.len());
+}
+
+#[test]
+fn spec_reader_matches_on_the_tiny_model() {
+    let file = runtime::testing::tiny_model_bytes();
+    let (latent, layers) = parse(&file);
+    let model = Model::from_bytes(&file).unwrap();
+    let mut decoder = Decoder::<8>::new(&model).unwrap();
+    let mut sampler = LatentSampler::new(99);
+    let mut digit = Digit::new();
+    for _ in 0..20 {
+        let z = sampler.sample(latent);
+        decoder.decode(&z, &mut digit).unwrap();
+        assert_eq!(digit.pixels(), &spec_decode(&layers, z.as_q12())[..]);
+        assert_varied(digit.pixels());
+    }
+}
