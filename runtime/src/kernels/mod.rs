@@ -1,6 +1,6 @@
 //! Dense-layer kernels.
 //!
-//! [`reference`] is the plain, obviously-correct kernel: the oracle that any
+//! [`reference`](mod@reference) is the plain, obviously-correct kernel: the oracle that any
 //! faster kernel must match bit for bit. The decoder calls [`dense`], which is
 //! the kernel selected for the compile target (today: the reference kernel
 //! everywhere).

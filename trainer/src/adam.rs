@@ -1,0 +1,86 @@
+//! Adam (Kingma and Ba), as PyTorch and dfdx implement it, over the model's
+//! parameter tensors. Kept here (rather than dfdx's `Adam`) because the
+//! model's layers are sized at run time; its state is saved in checkpoints so
+//! that `--resume` continues exactly where a run stopped.
+
+use dfdx::prelude::*;
+
+use crate::vae::{Dev, Vae};
+
+/// Adam hyper-parameters and state.
+#[derive(Debug, Clone)]
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f32,
+    /// First-moment decay.
+    pub beta1: f32,
+    /// Second-moment decay.
+    pub beta2: f32,
+    /// Denominator guard.
+    pub eps: f32,
+    /// Steps taken.
+    pub t: u64,
+    /// First moments, one vector per parameter tensor (weights, then biases, per layer).
+    pub m: Vec<Vec<f32>>,
+    /// Second moments, same layout.
+    pub v: Vec<Vec<f32>>,
+}
+
+impl Adam {
+    /// Fresh state for `vae` with PyTorch's defaults besides `lr`.
+    pub fn new(vae: &Vae, lr: f32) -> Self {
+        let sizes: Vec<usize> = vae
+            .named_params()
+            .iter()
+            .flat_map(|(_, w, b)| [w.shape().0 * w.shape().1, b.shape().0])
+            .collect();
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            t: 0,
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+        }
+    }
+
+    /// One update of every parameter of `vae` from `grads`.
+    pub fn step(&mut self, vae: &mut Vae, grads: &Gradients<f32, Dev>) {
+        self.t += 1;
+        let bias1 = 1.0 - self.beta1.powi(self.t.min(i32::MAX as u64) as i32);
+        let bias2 = 1.0 - self.beta2.powi(self.t.min(i32::MAX as u64) as i32);
+        let (lr, b1, b2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
+        let mut slot = 0;
+        for layer in vae.layers_mut() {
+            let gw = grads.get(&layer.w).as_vec();
+            let gb = grads.get(&layer.b).as_vec();
+            for (param, g) in [(0, gw), (1, gb)] {
+                let (m, v) = (&mut self.m[slot], &mut self.v[slot]);
+                let mut values = if param == 0 {
+                    layer.w.as_vec()
+                } else {
+                    layer.b.as_vec()
+                };
+                for (((p, g), m), v) in values
+                    .iter_mut()
+                    .zip(&g)
+                    .zip(m.iter_mut())
+                    .zip(v.iter_mut())
+                {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    let m_hat = *m / bias1;
+                    let v_hat = *v / bias2;
+                    *p -= lr * m_hat / (v_hat.sqrt() + eps);
+                }
+                if param == 0 {
+                    layer.w.copy_from(&values);
+                } else {
+                    layer.b.copy_from(&values);
+                }
+                slot += 1;
+            }
+        }
+    }
+}

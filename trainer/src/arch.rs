@@ -1,0 +1,135 @@
+//! Model architectures: layer widths of encoder and decoder.
+
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::data::PIXELS;
+
+/// Encoder `784 -> enc_hidden... -> (mu, logvar)` of size `latent`, and
+/// decoder `latent -> dec_hidden... -> 784` logits; ReLU between layers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arch {
+    /// Short name (used for file names).
+    pub name: String,
+    /// Hidden widths of the encoder.
+    pub enc_hidden: Vec<usize>,
+    /// Latent size.
+    pub latent: usize,
+    /// Hidden widths of the decoder.
+    pub dec_hidden: Vec<usize>,
+}
+
+impl Arch {
+    /// The PyTorch example's model: 784-400-20 encoder, 20-400-784 decoder.
+    pub fn classic() -> Self {
+        Arch {
+            name: "classic".into(),
+            enc_hidden: vec![400],
+            latent: 20,
+            dec_hidden: vec![400],
+        }
+    }
+
+    /// The default model for a Cortex-M3 with 256 KB flash: the same encoder,
+    /// a 20-128-784 decoder (102,912 int8 weight bytes).
+    pub fn mcu() -> Self {
+        Arch {
+            name: "mcu".into(),
+            enc_hidden: vec![400],
+            latent: 20,
+            dec_hidden: vec![128],
+        }
+    }
+
+    /// Resolves a name: `classic`, `mcu`, or a custom spec
+    /// `dec:L-H1[-H2...]` such as `dec:16-96` (encoder 784-400-L).
+    pub fn parse(spec: &str) -> Result<Self> {
+        match spec {
+            "classic" => return Ok(Self::classic()),
+            "mcu" => return Ok(Self::mcu()),
+            _ => {}
+        }
+        let Some(widths) = spec.strip_prefix("dec:") else {
+            bail!("unknown architecture `{spec}`: use classic, mcu, or dec:LATENT-HIDDEN[-HIDDEN...] (e.g. dec:16-96)");
+        };
+        let nums: Vec<usize> = widths
+            .split('-')
+            .map(|w| {
+                w.parse::<usize>()
+                    .map_err(|_| anyhow::anyhow!("`{w}` in `{spec}` is not a width"))
+            })
+            .collect::<Result<_>>()?;
+        let Some((&latent, hidden)) = nums.split_first() else {
+            bail!("empty architecture spec")
+        };
+        if latent == 0 || latent > runtime::format::MAX_LATENT_DIM {
+            bail!(
+                "latent size {latent} must be 1..={}",
+                runtime::format::MAX_LATENT_DIM
+            );
+        }
+        if hidden
+            .iter()
+            .any(|&h| h == 0 || h > runtime::format::MAX_LAYER_DIM)
+            || hidden.len() > 6
+        {
+            bail!(
+                "hidden widths must be 1..={} and at most 6 layers",
+                runtime::format::MAX_LAYER_DIM
+            );
+        }
+        let name = format!("dec{}", widths.replace('-', "x"));
+        Ok(Arch {
+            name,
+            enc_hidden: vec![400],
+            latent,
+            dec_hidden: hidden.to_vec(),
+        })
+    }
+
+    /// `(inputs, outputs)` of every decoder layer.
+    pub fn decoder_shapes(&self) -> Vec<(usize, usize)> {
+        let mut dims = vec![self.latent];
+        dims.extend(&self.dec_hidden);
+        dims.push(PIXELS);
+        dims.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// `(inputs, outputs)` of every encoder trunk layer (before the two heads).
+    pub fn encoder_shapes(&self) -> Vec<(usize, usize)> {
+        let mut dims = vec![PIXELS];
+        dims.extend(&self.enc_hidden);
+        dims.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// Width feeding the mu / logvar heads.
+    pub fn head_input(&self) -> usize {
+        self.enc_hidden.last().copied().unwrap_or(PIXELS)
+    }
+
+    /// int8 weight bytes of the exported decoder.
+    pub fn decoder_weight_bytes(&self) -> usize {
+        self.decoder_shapes().iter().map(|(i, o)| i * o).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_and_custom() {
+        assert_eq!(
+            Arch::parse("classic").unwrap().decoder_weight_bytes(),
+            20 * 400 + 400 * 784
+        );
+        let mcu = Arch::parse("mcu").unwrap();
+        assert!(mcu.decoder_weight_bytes() <= 128 * 1024);
+        let c = Arch::parse("dec:16-96-128").unwrap();
+        assert_eq!(c.decoder_shapes(), vec![(16, 96), (96, 128), (128, 784)]);
+        assert_eq!(c.name, "dec16x96x128");
+        for bad in ["", "big", "dec:", "dec:0-10", "dec:16-x", "dec:100-10"] {
+            assert!(Arch::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Honest evaluation: the test-set negative ELBO (single sample) and the
+//! importance-weighted bound with k samples, for the float model and for the
+//! quantized decoder run through the runtime crate's integer code, with the
+//! very same latent samples, so the quantization loss is a measured number.
+
+use anyhow::{Context, Result};
+use dfdx::prelude::*;
+use runtime::{Decoder, Latent, Model};
+
+use crate::data::{Dataset, PIXELS};
+use crate::train::{normals, rng_for};
+use crate::vae::{Dev, Vae};
+
+/// Scratch capacity of the runtime decoder used on the host.
+pub const HOST_SCRATCH: usize = 4096;
+
+/// Mean per-image negative ELBO and its parts (nats/image).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Nelbo {
+    /// BCE + KL.
+    pub nelbo: f64,
+    /// Reconstruction term: BCE summed over the pixels.
+    pub bce: f64,
+    /// KL divergence to the prior.
+    pub kl: f64,
+}
+
+/// Float and (optionally) quantized results on the same samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Paired<T> {
+    /// Float decoder.
+    pub float: T,
+    /// Integer decoder from the runtime, if a model was given.
+    pub quantized: Option<T>,
+}
+
+/// `-log p(x | logits)` of a Bernoulli decoder with grey-level targets:
+/// `sum softplus(l) - x * l`, computed stably in f64.
+pub fn bce_of_logits(x: &[f32], logits: impl Iterator<Item = f64>) -> f64 {
+    x.iter()
+        .zip(logits)
+        .map(|(&x, l)| l.max(0.0) - f64::from(x) * l + (-l.abs()).exp().ln_1p())
+        .sum()
+}
+
+/// Posterior parameters of a batch, as row-major vectors.
+fn encode(dev: &Dev, vae: &Vae, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let b = x.len() / PIXELS;
+    let (mu, logvar) = vae.encode(dev.tensor_from_vec(x.to_vec(), (b, PIXELS)));
+    (mu.as_vec(), logvar.as_vec())
+}
+
+/// Float decoder logits for a batch of latents.
+pub fn decode_float(dev: &Dev, vae: &Vae, z: &[f32]) -> Vec<f32> {
+    let d = vae.arch.latent;
+    vae.decode(dev.tensor_from_vec(z.to_vec(), (z.len() / d, d)))
+        .as_vec()
+}
+
+/// Per-row `-log p(x | z)` through the runtime's integer decoder, split over
+/// the machine's cores.
+pub fn quantized_bce(model: &Model<'_>, x: &[f32], z: &[f32], latent: usize) -> Result<Vec<f64>> {
+    let rows = z.len() / latent;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rows.max(1));
+    let per = rows.div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..rows)
+            .step_by(per)
+            .map(|start| {
+                let end = (start + per).min(rows);
+                s.spawn(move || -> Result<Vec<f64>> {
+                    let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
+                    let mut logits = vec![0i16; PIXELS];
+                    (start..end)
+                        .map(|r| {
+                            let latent = Latent::from_f32(&z[r * latent..(r + 1) * latent])
+                                .context("latent too large")?;
+                            decoder.decode_logits(&latent, &mut logits)?;
+                            let xi = &x[(r % (x.len() / PIXELS)) * PIXELS..][..PIXELS];
+                            Ok(bce_of_logits(
+                                xi,
+                                logits.iter().map(|&l| f64::from(l) / 256.0),
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(rows);
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("evaluation thread panicked"))??,
+            );
+        }
+        Ok(out)
+    })
+}
+
+const EVAL_BATCH: usize = 500;
+
+/// Single-sample negative ELBO over all of `data`.
+pub fn nelbo(
+    dev: &Dev,
+    vae: &Vae,
+    data: &Dataset,
+    seed: u64,
+    model: Option<&Model<'_>>,
+) -> Result<Paired<Nelbo>> {
+    let d = vae.arch.latent;
+    let mut rng = rng_for(seed, 10, 0);
+    let (mut bce_f, mut bce_q, mut kl) = (0.0f64, 0.0f64, 0.0f64);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let x = data.batch(chunk);
+        let (mu, logvar) = encode(dev, vae, &x);
+        let eps = normals(&mut rng, mu.len());
+        let z: Vec<f32> = mu
+            .iter()
+            .zip(&logvar)
+            .zip(&eps)
+            .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
+            .collect();
+        kl += mu
+            .iter()
+            .zip(&logvar)
+            .map(|(&m, &lv)| {
+                -0.5 * (1.0 + f64::from(lv) - f64::from(m).powi(2) - f64::from(lv).exp())
+            })
+            .sum::<f64>();
+        let logits = decode_float(dev, vae, &z);
+        for (xi, li) in x.chunks(PIXELS).zip(logits.chunks(PIXELS)) {
+            bce_f += bce_of_logits(xi, li.iter().map(|&l| f64::from(l)));
+        }
+        if let Some(m) = model {
+            bce_q += quantized_bce(m, &x, &z, d)?.iter().sum::<f64>();
+        }
+    }
+    let n = data.len().max(1) as f64;
+    let float = Nelbo {
+        nelbo: (bce_f + kl) / n,
+        bce: bce_f / n,
+        kl: kl / n,
+    };
+    let quantized = model.map(|_| Nelbo {
+        nelbo: (bce_q + kl) / n,
+        bce: bce_q / n,
+        kl: kl / n,
+    });
+    Ok(Paired { float, quantized })
+}
+
+/// `log N(v; 0, 1)` summed, and the same for `N(mu, sigma^2)` via `eps`.
+fn log_normal_sum(v: &[f32]) -> f64 {
+    v.iter()
+        .map(|&x| -0.5 * (f64::from(x).powi(2) + (2.0 * std::f64::consts::PI).ln()))
+        .sum()
+}
+
+/// Importance-weighted bound with `k` samples per image:
+/// `-log (1/k) sum_j p(x, z_j) / q(z_j | x)` averaged over `data` (nats/image).
+/// Approaches the true `-log p(x)` from above as `k` grows; `k = 1` is the ELBO.
+pub fn iwae(
+    dev: &Dev,
+    vae: &Vae,
+    data: &Dataset,
+    k: usize,
+    seed: u64,
+    model: Option<&Model<'_>>,
+) -> Result<Paired<f64>> {
+    let d = vae.arch.latent;
+    let mut rng = rng_for(seed, 11, 0);
+    let (mut total_f, mut total_q) = (0.0f64, 0.0f64);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let per = (EVAL_BATCH / k.max(1)).max(1);
+    for chunk in indices.chunks(per) {
+        let x = data.batch(chunk);
+        let b = chunk.len();
+        let (mu, logvar) = encode(dev, vae, &x);
+        // Rows ordered image-major: row i * k + j is sample j of image i.
+        let eps = normals(&mut rng, b * k * d);
+        let mut z = Vec::with_capacity(eps.len());
+        let mut log_prior_minus_q = Vec::with_capacity(b * k);
+        let mut x_rep = Vec::with_capacity(b * k * PIXELS);
+        for i in 0..b {
+            for j in 0..k {
+                let e = &eps[(i * k + j) * d..][..d];
+                let row: Vec<f32> = (0..d)
+                    .map(|t| mu[i * d + t] + (0.5 * logvar[i * d + t]).exp() * e[t])
+                    .collect();
+                let log_q = log_normal_sum(e)
+                    - 0.5
+                        * logvar[i * d..][..d]
+                            .iter()
+                            .map(|&v| f64::from(v))
+                            .sum::<f64>();
+                log_prior_minus_q.push(log_normal_sum(&row) - log_q);
+                z.extend(row);
+                x_rep.extend_from_slice(&x[i * PIXELS..][..PIXELS]);
+            }
+        }
+        let logits = decode_float(dev, vae, &z);
+        let bce_f: Vec<f64> = x_rep
+            .chunks(PIXELS)
+            .zip(logits.chunks(PIXELS))
+            .map(|(xi, li)| bce_of_logits(xi, li.iter().map(|&l| f64::from(l))))
+            .collect();
+        let bce_q = match model {
+            Some(m) => Some(quantized_bce(m, &x_rep, &z, d)?),
+            None => None,
+        };
+        let lse = |bce: &[f64], i: usize| {
+            let w: Vec<f64> = (0..k)
+                .map(|j| -bce[i * k + j] + log_prior_minus_q[i * k + j])
+                .collect();
+            let max = w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            max + (w.iter().map(|v| (v - max).exp()).sum::<f64>() / k as f64).ln()
+        };
+        for i in 0..b {
+            total_f -= lse(&bce_f, i);
+            if let Some(q) = &bce_q {
+                total_q -= lse(q, i);
+            }
+        }
+    }
+    let n = data.len().max(1) as f64;
+    Ok(Paired {
+        float: total_f / n,
+        quantized: model.map(|_| total_q / n),
+    })
+}

@@ -1,0 +1,340 @@
+//! Export: post-training quantization of the decoder with the runtime's
+//! quantizer, the model file, its model card, and the pictures.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use runtime::quantize::{quantize, Calibration, FloatDecoder, FloatLayer, QuantizedModel};
+use runtime::{Decoder, Digit, Latent, LatentSampler, Model};
+use serde_json::json;
+
+use crate::atomic::write_atomic;
+use crate::checkpoint::RunState;
+use crate::data::{Dataset, PIXELS, SIDE};
+use crate::eval::{self, decode_float, HOST_SCRATCH};
+use crate::images;
+use crate::train::{normals, rng_for};
+use crate::vae::{Dev, Vae};
+
+/// The decoder's float weights in the runtime quantizer's form.
+pub fn float_decoder(vae: &Vae) -> FloatDecoder {
+    FloatDecoder {
+        latent_dim: vae.arch.latent,
+        image_width: SIDE,
+        image_height: SIDE,
+        layers: vae
+            .dec
+            .iter()
+            .map(|d| {
+                let (i, o) = d.shape();
+                FloatLayer {
+                    input_dim: i,
+                    output_dim: o,
+                    weights: d.w.as_vec(),
+                    bias: d.b.as_vec(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Latents that exercise the decoder as it will be used: posterior samples
+/// of training images (reconstruction) and prior samples (generation).
+pub fn calibration_latents(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    seed: u64,
+    n: usize,
+) -> Vec<Vec<f32>> {
+    let d = vae.arch.latent;
+    let idx: Vec<usize> = (0..n.min(train.len())).collect();
+    let x = train.batch(&idx);
+    let (mu, logvar) = vae.encode(dfdx::tensor::TensorFrom::tensor(
+        dev,
+        (x, (idx.len(), PIXELS)),
+    ));
+    let (mu, logvar) = (mu.as_vec(), logvar.as_vec());
+    let mut rng = rng_for(seed, 20, 0);
+    let eps = normals(&mut rng, mu.len());
+    let mut out: Vec<Vec<f32>> = mu
+        .chunks(d)
+        .zip(logvar.chunks(d))
+        .zip(eps.chunks(d))
+        .map(|((m, lv), e)| {
+            m.iter()
+                .zip(lv)
+                .zip(e)
+                .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
+                .collect()
+        })
+        .collect();
+    out.extend((0..n).map(|_| normals(&mut rng, d)));
+    out
+}
+
+/// The calibration choices tried, and the quantized model that scored best
+/// (lowest quantized negative ELBO on `holdout`, a slice of the training set).
+pub struct Quantized {
+    /// The chosen quantized model.
+    pub model: QuantizedModel,
+    /// The chosen calibration.
+    pub calibration: Calibration,
+    /// Every candidate with its holdout negative ELBO.
+    pub tried: Vec<(String, f64)>,
+}
+
+/// Quantizes the decoder, choosing the activation calibration on training data.
+pub fn quantize_decoder(dev: &Dev, vae: &Vae, train: &Dataset, seed: u64) -> Result<Quantized> {
+    let float = float_decoder(vae);
+    let latents = calibration_latents(dev, vae, train, seed, 1000);
+    let holdout = train.take(2000);
+    let mut best: Option<(f64, QuantizedModel, Calibration)> = None;
+    let mut tried = Vec::new();
+    for cal in [
+        Calibration::Max,
+        Calibration::Percentile(99.999),
+        Calibration::Percentile(99.99),
+        Calibration::Percentile(99.9),
+    ] {
+        let q =
+            quantize(&float, &latents, cal, &vae.arch.name).context("quantizing the decoder")?;
+        let score = eval::nelbo(dev, vae, &holdout, seed, Some(&q.model()?))?
+            .quantized
+            .map_or(f64::INFINITY, |n| n.nelbo);
+        tried.push((format!("{cal:?}"), score));
+        if best.as_ref().is_none_or(|(s, _, _)| score < *s) {
+            best = Some((score, q, cal));
+        }
+    }
+    let (_, model, calibration) = best.context("no calibration candidate")?;
+    Ok(Quantized {
+        model,
+        calibration,
+        tried,
+    })
+}
+
+/// `n` digits exactly as a device draws them: `LatentSampler::new(seed)`,
+/// one latent after another, through the integer decoder.
+pub fn device_samples(model: &Model<'_>, seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {
+    let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
+    let mut sampler = LatentSampler::new(seed);
+    let mut digit = Digit::new();
+    (0..n)
+        .map(|_| {
+            decoder.decode(&sampler.sample(model.latent_dim()), &mut digit)?;
+            Ok(digit.pixels().to_vec())
+        })
+        .collect()
+}
+
+/// The same latents through the float decoder (for comparison).
+pub fn float_samples(dev: &Dev, vae: &Vae, seed: u64, n: usize) -> Vec<Vec<u8>> {
+    let mut sampler = LatentSampler::new(seed);
+    let z: Vec<f32> = (0..n)
+        .flat_map(|_| sampler.sample(vae.arch.latent).to_f32().collect::<Vec<_>>())
+        .collect();
+    let logits = decode_float(dev, vae, &z);
+    logits
+        .chunks(PIXELS)
+        .map(|l| {
+            l.iter()
+                .map(|&v| (255.0 / (1.0 + (-v).exp())).round() as u8)
+                .collect()
+        })
+        .collect()
+}
+
+/// Test images beside their reconstructions (posterior means through the
+/// integer decoder): pairs of rows, originals above.
+pub fn reconstructions(
+    dev: &Dev,
+    vae: &Vae,
+    model: &Model<'_>,
+    test: &Dataset,
+    n: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let idx: Vec<usize> = (0..n.min(test.len())).collect();
+    let x = test.batch(&idx);
+    let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
+        dev,
+        (x, (idx.len(), PIXELS)),
+    ));
+    let mu = mu.as_vec();
+    let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
+    let mut digit = Digit::new();
+    let mut recon = Vec::new();
+    for m in mu.chunks(vae.arch.latent) {
+        decoder.decode(
+            &Latent::from_f32(m).context("latent too large")?,
+            &mut digit,
+        )?;
+        recon.push(digit.pixels().to_vec());
+    }
+    let originals: Vec<Vec<u8>> = idx.iter().map(|&i| test.image(i).to_vec()).collect();
+    let mut out = Vec::new();
+    for (o, r) in originals.chunks(8).zip(recon.chunks(8)) {
+        out.extend(o.iter().cloned());
+        out.extend(r.iter().cloned());
+    }
+    Ok(out)
+}
+
+/// Rows of latent interpolations between pairs of test digits (posterior
+/// means), with the runtime's integer interpolation.
+pub fn interpolations(
+    dev: &Dev,
+    vae: &Vae,
+    model: &Model<'_>,
+    test: &Dataset,
+    pairs: &[(usize, usize)],
+    steps: u32,
+) -> Result<Vec<Vec<u8>>> {
+    let idx: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let x = test.batch(&idx);
+    let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
+        dev,
+        (x, (idx.len(), PIXELS)),
+    ));
+    let mu = mu.as_vec();
+    let d = vae.arch.latent;
+    let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
+    let mut digit = Digit::new();
+    let mut out = Vec::new();
+    for p in 0..pairs.len() {
+        let a = Latent::from_f32(&mu[2 * p * d..][..d]).context("latent")?;
+        let b = Latent::from_f32(&mu[(2 * p + 1) * d..][..d]).context("latent")?;
+        for s in 0..=steps {
+            decoder.decode(&Latent::lerp(&a, &b, s, steps), &mut digit)?;
+            out.push(digit.pixels().to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// Files written by an export.
+pub struct ExportFiles {
+    /// The model file.
+    pub model: PathBuf,
+    /// The model card.
+    pub card: PathBuf,
+    /// The sample grid.
+    pub grid: PathBuf,
+}
+
+/// Quantizes, evaluates and writes `models/<name>.postcard`, `.json`, `.png`.
+#[allow(clippy::too_many_arguments)]
+pub fn export(
+    dev: &Dev,
+    vae: &Vae,
+    state: &RunState,
+    train: &Dataset,
+    test: &Dataset,
+    models_dir: &Path,
+    iw_samples: usize,
+    data_checksums: &[(String, String)],
+) -> Result<ExportFiles> {
+    let seed = state.config.seed;
+    eprintln!(
+        "Quantizing the decoder (per-channel int8 weights, calibrating activation ranges)..."
+    );
+    let q = quantize_decoder(dev, vae, train, seed)?;
+    let bytes = q.model.to_bytes()?;
+    let model =
+        Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;
+    eprintln!(
+        "Evaluating float and quantized decoders on {} test images...",
+        test.len()
+    );
+    let single = eval::nelbo(dev, vae, test, seed, Some(&model))?;
+    let iw = if iw_samples > 1 {
+        eprintln!("Importance-weighted bound with k = {iw_samples} (float and quantized)...");
+        Some(eval::iwae(dev, vae, test, iw_samples, seed, Some(&model))?)
+    } else {
+        None
+    };
+    let quantized = single.quantized.context("quantized evaluation missing")?;
+    let layers: Vec<_> = model
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            json!({
+                "index": i,
+                "inputs": l.input_dim,
+                "outputs": l.output_dim,
+                "activation": format!("{:?}", l.activation),
+                "parameters": usize::from(l.input_dim) * usize::from(l.output_dim) + usize::from(l.output_dim),
+                "weight_bytes": l.weights.len(),
+                "requant_bytes": l.bias.len() + l.multiplier.len() + l.shift.len(),
+            })
+        })
+        .collect();
+    let name = &state.arch.name;
+    let card = json!({
+        "name": name,
+        "test_nelbo_float": single.float.nelbo,
+        "test_nelbo_quantized": quantized.nelbo,
+        "decoder_weight_bytes": model.weight_bytes(),
+        "model_file_bytes": bytes.len(),
+        "decoder_macs": model.macs(),
+        "metrics": {
+            "test_set_images": test.len(),
+            "single_sample": { "float": single.float, "quantized": quantized },
+            "importance_weighted": iw.map(|p| json!({ "k": iw_samples, "float": p.float, "quantized": p.quantized })),
+            "units": "nats per image; grey levels scaled to [0, 1]; BCE summed over 784 pixels + analytic KL",
+        },
+        "architecture": {
+            "encoder": format!("784-{}-{}", state.arch.enc_hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"), state.arch.latent),
+            "decoder": format!("{}-{}-784", state.arch.latent, state.arch.dec_hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
+            "latent": state.arch.latent,
+            "activation": "ReLU; Bernoulli logits out",
+            "decoder_layers": layers,
+            "float_parameters_total": vae.num_params(),
+        },
+        "quantization": {
+            "scheme": "post-training; int8 symmetric per-output-channel weights; u8 ReLU activations (zero point 0); Q12 latent; Q8 logits; i32 biases; Q31 multiplier + shift requantization (see docs/quantization.md)",
+            "activation_calibration": format!("{:?}", q.calibration),
+            "calibration_candidates_holdout_nelbo": q.tried.iter().map(|(c, s)| json!({"calibration": c, "nelbo": s})).collect::<Vec<_>>(),
+            "clamped_biases": q.model.clamped_biases,
+            "format_version": runtime::format::FORMAT_VERSION,
+        },
+        "training": {
+            "epochs": state.epochs_done,
+            "batch": state.config.batch,
+            "lr": state.config.lr,
+            "lr_schedule": state.config.lr_schedule,
+            "kl_warmup_epochs": state.config.kl_warmup,
+            "optimizer": "Adam (beta1 0.9, beta2 0.999, eps 1e-8)",
+            "seed": seed,
+            "training_seconds": state.training_seconds,
+            "train_images": state.config.train_images,
+            "final_train_nelbo": state.history.last().map(|m| m.train_nelbo),
+        },
+        "data": {
+            "dataset": state.config.dataset,
+            "sha256": data_checksums.iter().map(|(n, s)| json!({"file": n, "sha256": s})).collect::<Vec<_>>(),
+        },
+        "trainer_version": env!("CARGO_PKG_VERSION"),
+    });
+    let files = ExportFiles {
+        model: models_dir.join(format!("{name}.postcard")),
+        card: models_dir.join(format!("{name}.json")),
+        grid: models_dir.join(format!("{name}.png")),
+    };
+    write_atomic(&files.model, &bytes)?;
+    write_atomic(
+        &files.card,
+        format!("{}\n", serde_json::to_string_pretty(&card)?).as_bytes(),
+    )?;
+    images::save_grid(&files.grid, &device_samples(&model, seed, 64)?, 8, 2)?;
+    eprintln!(
+        "test -ELBO: float {:.3}, quantized {:.3} (+{:.3}) nats/image; decoder weights {} bytes",
+        single.float.nelbo,
+        quantized.nelbo,
+        quantized.nelbo - single.float.nelbo,
+        model.weight_bytes()
+    );
+    Ok(files)
+}

@@ -1,0 +1,14 @@
+//! The trainer library: data, model, training, evaluation and export.
+//! The `trainer` binary is a command-line front end to it; the tests use it
+//! directly.
+
+pub mod adam;
+pub mod arch;
+pub mod atomic;
+pub mod checkpoint;
+pub mod data;
+pub mod eval;
+pub mod export;
+pub mod images;
+pub mod train;
+pub mod vae;

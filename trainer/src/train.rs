@@ -1,0 +1,237 @@
+//! The training loop: shuffled mini-batches, Adam, per-epoch test metrics,
+//! CSV/JSON metrics and an atomic checkpoint after every epoch.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use dfdx::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::adam::Adam;
+use crate::arch::Arch;
+use crate::atomic::write_atomic;
+use crate::checkpoint::{self, EpochMetrics, RunState, TrainConfig};
+use crate::data::{Dataset, PIXELS};
+use crate::eval;
+use crate::vae::{Dev, Vae};
+
+/// A seeded generator for one purpose (`stream`) of one epoch: resuming a run
+/// at any epoch boundary reproduces the uninterrupted run exactly.
+pub fn rng_for(seed: u64, stream: u64, epoch: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng.set_word_pos(u128::from(epoch) << 64);
+    rng
+}
+
+/// Standard-normal f32 values.
+pub fn normals(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| StandardNormal.sample(rng)).collect()
+}
+
+/// Paths of a run's files.
+#[derive(Debug, Clone)]
+pub struct RunPaths {
+    /// The run directory.
+    pub dir: PathBuf,
+}
+
+impl RunPaths {
+    /// The checkpoint.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.dir.join("checkpoint.safetensors")
+    }
+    /// Per-epoch metrics as CSV.
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.dir.join("metrics.csv")
+    }
+    /// Per-epoch metrics as JSON.
+    pub fn metrics_json(&self) -> PathBuf {
+        self.dir.join("metrics.json")
+    }
+}
+
+/// What `train` was asked to do.
+pub struct TrainRequest<'a> {
+    /// Architecture.
+    pub arch: Arch,
+    /// Settings for a new run (on resume only `epochs` may change).
+    pub config: TrainConfig,
+    /// Where the run lives.
+    pub paths: RunPaths,
+    /// Continue from the checkpoint in `paths`.
+    pub resume: bool,
+    /// Replace an existing checkpoint instead of refusing.
+    pub overwrite: bool,
+    /// Training images.
+    pub train: &'a Dataset,
+    /// Test images (metrics after each epoch).
+    pub test: &'a Dataset,
+}
+
+fn write_metrics(paths: &RunPaths, history: &[EpochMetrics]) -> Result<()> {
+    let mut csv =
+        String::from("epoch,train_nelbo,train_bce,train_kl,test_nelbo,lr,kl_weight,seconds\n");
+    for m in history {
+        csv.push_str(&format!(
+            "{},{:.4},{:.4},{:.4},{:.4},{:e},{:.4},{:.2}\n",
+            m.epoch,
+            m.train_nelbo,
+            m.train_bce,
+            m.train_kl,
+            m.test_nelbo,
+            m.lr,
+            m.kl_weight,
+            m.seconds
+        ));
+    }
+    write_atomic(&paths.metrics_csv(), csv.as_bytes())?;
+    write_atomic(
+        &paths.metrics_json(),
+        serde_json::to_string_pretty(history)?.as_bytes(),
+    )
+}
+
+/// Trains (or resumes) a run and returns the model and its state.
+pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
+    let ckpt = req.paths.checkpoint();
+    let (mut vae, mut adam, mut state) = if ckpt.exists() && !req.overwrite {
+        if !req.resume {
+            bail!(
+                "{} already holds a checkpoint; pass --resume to continue it or --overwrite to start over",
+                req.paths.dir.display()
+            );
+        }
+        let (vae, adam, mut state) = checkpoint::load(&ckpt, dev)?;
+        if state.arch != req.arch {
+            bail!(
+                "checkpoint {} is architecture `{}`, not `{}`",
+                ckpt.display(),
+                state.arch.name,
+                req.arch.name
+            );
+        }
+        state.config.epochs = req.config.epochs;
+        eprintln!(
+            "Resuming {} at epoch {} of {}",
+            ckpt.display(),
+            state.epochs_done,
+            state.config.epochs
+        );
+        (vae, adam, state)
+    } else {
+        let mut init_rng = rng_for(req.config.seed, 0, 0);
+        let vae = Vae::new(dev, &req.arch, &mut init_rng);
+        let adam = Adam::new(&vae, req.config.lr);
+        let state = RunState {
+            arch: req.arch.clone(),
+            config: req.config.clone(),
+            epochs_done: 0,
+            adam_t: 0,
+            history: Vec::new(),
+            training_seconds: 0.0,
+            trainer_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        (vae, adam, state)
+    };
+    let cfg = state.config.clone();
+    let train = req.train.take(cfg.train_images);
+    let n = train.len();
+    if n == 0 {
+        bail!("no training images");
+    }
+    let batches = n.div_ceil(cfg.batch);
+    eprintln!(
+        "Training `{}` ({} parameters) on {n} images: {} epochs, batch {}, lr {} ({:?}), seed {}",
+        state.arch.name,
+        vae.num_params(),
+        cfg.epochs,
+        cfg.batch,
+        cfg.lr,
+        cfg.lr_schedule,
+        cfg.seed
+    );
+    for epoch in state.epochs_done..cfg.epochs {
+        let started = Instant::now();
+        let lr = cfg.lr_schedule.rate(cfg.lr, epoch, cfg.epochs);
+        adam.lr = lr;
+        let kl_weight = if cfg.kl_warmup == 0 {
+            1.0
+        } else {
+            ((epoch + 1) as f32 / cfg.kl_warmup as f32).min(1.0)
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rng_for(cfg.seed, 1, epoch as u64));
+        let mut noise = rng_for(cfg.seed, 2, epoch as u64);
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
+        let (mut sum_bce, mut sum_kl, mut seen) = (0.0f64, 0.0f64, 0usize);
+        for chunk in order.chunks(cfg.batch) {
+            let b = chunk.len();
+            let x = dev.tensor_from_vec(train.batch(chunk), (b, PIXELS));
+            let eps = dev.tensor_from_vec(
+                normals(&mut noise, b * state.arch.latent),
+                (b, state.arch.latent),
+            );
+            let (loss, parts) = vae.loss(&x, &eps, kl_weight, OwnedTape::<f32, Dev>::default());
+            if !parts.bce.is_finite() || !parts.kl.is_finite() {
+                bail!(
+                    "training diverged at epoch {} (loss is not finite); try a lower --lr",
+                    epoch + 1
+                );
+            }
+            let grads = loss.backward();
+            adam.step(&mut vae, &grads);
+            sum_bce += parts.bce * b as f64;
+            sum_kl += parts.kl * b as f64;
+            seen += b;
+            bar.set_message(format!("loss {:.2}", (sum_bce + sum_kl) / seen as f64));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let test_nelbo = eval::nelbo(dev, &vae, req.test, cfg.seed, None)?
+            .float
+            .nelbo;
+        let m = EpochMetrics {
+            epoch: epoch + 1,
+            train_nelbo: (sum_bce + sum_kl) / seen as f64,
+            train_bce: sum_bce / seen as f64,
+            train_kl: sum_kl / seen as f64,
+            test_nelbo,
+            lr,
+            kl_weight,
+            seconds,
+        };
+        eprintln!(
+            "epoch {:>3}/{}: train -ELBO {:.3} (BCE {:.3} + KL {:.3}), test -ELBO {:.3}, {:.1} s",
+            m.epoch, cfg.epochs, m.train_nelbo, m.train_bce, m.train_kl, m.test_nelbo, m.seconds
+        );
+        state.history.push(m);
+        state.epochs_done = epoch + 1;
+        state.adam_t = adam.t;
+        state.training_seconds += seconds;
+        checkpoint::save(&ckpt, &vae, &adam, &state)?;
+        write_metrics(&req.paths, &state.history)?;
+    }
+    Ok((vae, state))
+}
+
+/// Reads a finished or partial run.
+pub fn load_run(dev: &Dev, dir: &Path) -> Result<(Vae, RunState)> {
+    let paths = RunPaths {
+        dir: dir.to_owned(),
+    };
+    let (vae, _, state) = checkpoint::load(&paths.checkpoint(), dev)?;
+    Ok((vae, state))
+}

@@ -1,0 +1,186 @@
+//! The VAE in dfdx: runtime-sized dense layers, encoder q(z|x) = N(mu, diag
+//! sigma^2), reparameterization z = mu + sigma * eps, Bernoulli decoder, and
+//! the negative ELBO (BCE summed over pixels + analytic KL to N(0, I)).
+
+use dfdx::prelude::*;
+use rand::Rng;
+
+use crate::arch::Arch;
+
+/// The dfdx device (CPU).
+pub type Dev = Cpu;
+/// A batch of row vectors.
+pub type Mat<T = NoneTape> = Tensor<(usize, usize), f32, Dev, T>;
+/// A vector (biases).
+pub type Vector = Tensor<(usize,), f32, Dev>;
+
+/// A dense layer `y = x W^T + b` with `W` of shape (outputs, inputs).
+#[derive(Debug, Clone)]
+pub struct Dense {
+    /// Weights, (outputs, inputs), row-major: the runtime's layout.
+    pub w: Mat,
+    /// Biases, (outputs,).
+    pub b: Vector,
+}
+
+impl Dense {
+    /// PyTorch's default initialisation: weights and biases uniform in
+    /// `±1/sqrt(inputs)`.
+    pub fn new(dev: &Dev, rng: &mut impl Rng, inputs: usize, outputs: usize) -> Self {
+        let bound = 1.0 / (inputs as f32).sqrt();
+        let w: Vec<f32> = (0..inputs * outputs)
+            .map(|_| rng.gen_range(-bound..bound))
+            .collect();
+        let b: Vec<f32> = (0..outputs).map(|_| rng.gen_range(-bound..bound)).collect();
+        Dense {
+            w: dev.tensor_from_vec(w, (outputs, inputs)),
+            b: dev.tensor_from_vec(b, (outputs,)),
+        }
+    }
+
+    /// `(inputs, outputs)`.
+    pub fn shape(&self) -> (usize, usize) {
+        let (o, i) = *self.w.shape();
+        (i, o)
+    }
+
+    /// Applies the layer to a batch.
+    pub fn forward<T: Tape<f32, Dev> + Merge<NoneTape>>(&self, x: Mat<T>) -> Mat<T> {
+        let batch = x.shape().0;
+        let outputs = self.w.shape().0;
+        let y = x.matmul(self.w.clone().permute::<(usize, usize), Axes2<1, 0>>());
+        y + self
+            .b
+            .clone()
+            .broadcast_like::<_, Axis<0>>(&(batch, outputs))
+    }
+}
+
+/// Encoder and decoder parameters.
+#[derive(Debug, Clone)]
+pub struct Vae {
+    /// Layer widths.
+    pub arch: Arch,
+    /// Encoder trunk (ReLU after each).
+    pub enc: Vec<Dense>,
+    /// Head for the posterior mean.
+    pub mu: Dense,
+    /// Head for the posterior log-variance.
+    pub logvar: Dense,
+    /// Decoder (ReLU after all but the last, which gives logits).
+    pub dec: Vec<Dense>,
+}
+
+/// Per-image averages of one batch's loss terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LossParts {
+    /// Binary cross-entropy summed over the pixels (nats per image).
+    pub bce: f64,
+    /// KL(q(z|x) || N(0, I)) (nats per image).
+    pub kl: f64,
+}
+
+impl Vae {
+    /// A freshly initialised model.
+    pub fn new(dev: &Dev, arch: &Arch, rng: &mut impl Rng) -> Self {
+        let enc = arch
+            .encoder_shapes()
+            .into_iter()
+            .map(|(i, o)| Dense::new(dev, rng, i, o))
+            .collect();
+        let h = arch.head_input();
+        let mu = Dense::new(dev, rng, h, arch.latent);
+        let logvar = Dense::new(dev, rng, h, arch.latent);
+        let dec = arch
+            .decoder_shapes()
+            .into_iter()
+            .map(|(i, o)| Dense::new(dev, rng, i, o))
+            .collect();
+        Vae {
+            arch: arch.clone(),
+            enc,
+            mu,
+            logvar,
+            dec,
+        }
+    }
+
+    /// Every parameter tensor with a stable name, weights before biases.
+    pub fn named_params(&self) -> Vec<(String, &Mat, &Vector)> {
+        let mut out = Vec::new();
+        for (i, d) in self.enc.iter().enumerate() {
+            out.push((format!("enc.{i}"), &d.w, &d.b));
+        }
+        out.push(("mu".into(), &self.mu.w, &self.mu.b));
+        out.push(("logvar".into(), &self.logvar.w, &self.logvar.b));
+        for (i, d) in self.dec.iter().enumerate() {
+            out.push((format!("dec.{i}"), &d.w, &d.b));
+        }
+        out
+    }
+
+    /// Mutable access to every layer, in [`Vae::named_params`] order.
+    pub fn layers_mut(&mut self) -> Vec<&mut Dense> {
+        let mut out: Vec<&mut Dense> = self.enc.iter_mut().collect();
+        out.push(&mut self.mu);
+        out.push(&mut self.logvar);
+        out.extend(self.dec.iter_mut());
+        out
+    }
+
+    /// Number of scalar parameters.
+    pub fn num_params(&self) -> usize {
+        self.named_params()
+            .iter()
+            .map(|(_, w, b)| w.shape().0 * w.shape().1 + b.shape().0)
+            .sum()
+    }
+
+    /// Posterior mean and log-variance for a batch.
+    pub fn encode<T: Tape<f32, Dev> + Merge<NoneTape>>(&self, x: Mat<T>) -> (Mat<T>, Mat<T>) {
+        let mut h = x;
+        for layer in &self.enc {
+            h = layer.forward(h).relu();
+        }
+        let h2 = h.with_empty_tape();
+        (self.mu.forward(h), self.logvar.forward(h2))
+    }
+
+    /// Bernoulli logits for a batch of latents.
+    pub fn decode<T: Tape<f32, Dev> + Merge<NoneTape>>(&self, z: Mat<T>) -> Mat<T> {
+        let last = self.dec.len() - 1;
+        let mut h = z;
+        for (i, layer) in self.dec.iter().enumerate() {
+            h = layer.forward(h);
+            if i != last {
+                h = h.relu();
+            }
+        }
+        h
+    }
+
+    /// The loss `BCE + kl_weight * KL` averaged over the batch (with
+    /// `kl_weight = 1` the negative ELBO), with gradients recorded on `tape`.
+    /// `x` holds grey levels in [0, 1]; `eps` standard-normal noise.
+    pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
+        &self,
+        x: &Mat,
+        eps: &Mat,
+        kl_weight: f32,
+        tape: T,
+    ) -> (Tensor<Rank0, f32, Dev, T>, LossParts) {
+        let batch = x.shape().0 as f32;
+        let (mu, logvar) = self.encode(x.clone().put_tape(tape));
+        let sigma = (logvar.with_empty_tape() * 0.5).exp();
+        let z = mu.with_empty_tape() + sigma * eps.clone();
+        let logits = self.decode(z);
+        let bce = logits.bce_with_logits(x.clone()).sum::<Rank0, _>() / batch;
+        let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();
+        let kl = kl_terms.sum::<Rank0, _>() * (-0.5 / batch);
+        let parts = LossParts {
+            bce: f64::from(bce.array()),
+            kl: f64::from(kl.array()),
+        };
+        (bce + kl * kl_weight, parts)
+    }
+}

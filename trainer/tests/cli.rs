@@ -1,0 +1,124 @@
+//! The command line: bad flags and paths give clear errors (never a panic),
+//! and a whole export runs on a small synthetic dataset.
+
+mod common;
+
+use std::process::Command;
+
+fn trainer() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+}
+
+fn fails_with(cmd: &mut Command, needle: &str) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert!(stderr.contains(needle), "stderr lacks `{needle}`: {stderr}");
+}
+
+#[test]
+fn bad_flags_and_paths_are_errors() {
+    fails_with(trainer().args(["train", "--batch", "0"]), "--batch");
+    fails_with(trainer().args(["train", "--epochs", "many"]), "--epochs");
+    fails_with(trainer().args(["frobnicate"]), "unrecognized subcommand");
+    fails_with(
+        trainer().args(["train", "--arch", "huge"]),
+        "unknown architecture",
+    );
+    let empty = tempfile::tempdir().unwrap();
+    fails_with(
+        trainer().args(["train", "--data-dir"]).arg(empty.path()),
+        "train-images-idx3-ubyte",
+    );
+    fails_with(
+        trainer().args(["eval", "--run-dir"]).arg(empty.path()),
+        "checkpoint",
+    );
+    let bogus = empty.path().join("checkpoint.safetensors");
+    std::fs::write(&bogus, b"not a checkpoint").unwrap();
+    fails_with(
+        trainer().args(["sample", "--run-dir"]).arg(empty.path()),
+        "not a safetensors file",
+    );
+    for sub in ["fetch-data", "train", "eval", "sample", "export"] {
+        let out = trainer().args([sub, "--help"]).output().unwrap();
+        assert!(
+            out.status.success() && !out.stdout.is_empty(),
+            "{sub} --help"
+        );
+    }
+}
+
+#[test]
+fn export_end_to_end_on_synthetic_data() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    common::write_idx_dir(&data, &common::synthetic(256, 5), &common::synthetic(40, 6));
+    let (run, models) = (root.path().join("run"), root.path().join("models"));
+    let out = trainer()
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "export",
+            "--arch",
+            "dec:4-16",
+            "--epochs",
+            "2",
+            "--iw-samples",
+            "3",
+            "--batch",
+            "64",
+        ])
+        .arg("--run-dir")
+        .arg(&run)
+        .arg("--models-dir")
+        .arg(&models)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("training `dec4x16` first"), "{stderr}");
+    for f in ["dec4x16.postcard", "dec4x16.json", "dec4x16.png"] {
+        assert!(models.join(f).exists(), "{f} missing");
+    }
+    for f in [
+        "checkpoint.safetensors",
+        "metrics.csv",
+        "metrics.json",
+        "loss_curve.png",
+        "samples.png",
+        "reconstructions.png",
+        "interpolation.png",
+    ] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let bytes = std::fs::read(models.join("dec4x16.postcard")).unwrap();
+    runtime::Model::from_bytes(&bytes).unwrap();
+    // A second export from the finished checkpoint writes the same model.
+    let again = trainer()
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "export",
+            "--arch",
+            "dec:4-16",
+            "--epochs",
+            "2",
+            "--iw-samples",
+            "3",
+            "--batch",
+            "64",
+        ])
+        .arg("--run-dir")
+        .arg(&run)
+        .arg("--models-dir")
+        .arg(&models)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        std::fs::read(models.join("dec4x16.postcard")).unwrap(),
+        bytes
+    );
+}

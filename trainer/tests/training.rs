@@ -1,0 +1,207 @@
+//! Training on a small synthetic set: the loss falls, runs are reproducible
+//! and resumable, and the export loads in the runtime and agrees with the
+//! float decoder.
+
+mod common;
+
+use runtime::{Decoder, Digit, LatentSampler, Model};
+use trainer::arch::Arch;
+use trainer::checkpoint::{LrSchedule, TrainConfig};
+use trainer::data::Dataset;
+use trainer::train::{self, RunPaths, TrainRequest};
+use trainer::vae::{Dev, Vae};
+use trainer::{eval, export};
+
+fn tiny_arch() -> Arch {
+    Arch {
+        name: "tiny".into(),
+        enc_hidden: vec![64],
+        latent: 4,
+        dec_hidden: vec![32],
+    }
+}
+
+fn config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: 32,
+        lr: 3e-3,
+        lr_schedule: LrSchedule::Constant,
+        kl_warmup: 0,
+        seed: 7,
+        dataset: "synthetic".into(),
+        train_images: 384,
+    }
+}
+
+fn run(
+    dir: &std::path::Path,
+    epochs: usize,
+    resume: bool,
+    train_set: &Dataset,
+    test_set: &Dataset,
+) -> (Vae, trainer::checkpoint::RunState) {
+    try_run(dir, epochs, resume, train_set, test_set).unwrap()
+}
+
+fn try_run(
+    dir: &std::path::Path,
+    epochs: usize,
+    resume: bool,
+    train_set: &Dataset,
+    test_set: &Dataset,
+) -> anyhow::Result<(Vae, trainer::checkpoint::RunState)> {
+    let dev = Dev::default();
+    train::train(
+        &dev,
+        TrainRequest {
+            arch: tiny_arch(),
+            config: config(epochs),
+            paths: RunPaths {
+                dir: dir.to_owned(),
+            },
+            resume,
+            overwrite: false,
+            train: train_set,
+            test: test_set,
+        },
+    )
+}
+
+fn params(vae: &Vae) -> Vec<Vec<f32>> {
+    vae.named_params()
+        .iter()
+        .flat_map(|(_, w, b)| [w.as_vec(), b.as_vec()])
+        .collect()
+}
+
+#[test]
+fn loss_falls_and_runs_reproduce_and_resume() {
+    let (train_set, test_set) = (common::synthetic(384, 1), common::synthetic(64, 2));
+    let a = tempfile::tempdir().unwrap();
+    let (vae_a, state_a) = run(a.path(), 4, false, &train_set, &test_set);
+    let h = &state_a.history;
+    assert_eq!(h.len(), 4);
+    assert!(
+        h[3].train_nelbo < h[0].train_nelbo - 5.0,
+        "train loss did not fall: {h:?}"
+    );
+    assert!(
+        h[3].test_nelbo < h[0].test_nelbo,
+        "test loss did not fall: {h:?}"
+    );
+    assert!(
+        a.path().join("metrics.csv").exists() && a.path().join("checkpoint.safetensors").exists()
+    );
+    let csv = std::fs::read_to_string(a.path().join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5);
+
+    // Same seed, same curve and parameters.
+    let b = tempfile::tempdir().unwrap();
+    let (vae_b, state_b) = run(b.path(), 4, false, &train_set, &test_set);
+    let curve = |s: &trainer::checkpoint::RunState| {
+        s.history
+            .iter()
+            .map(|m| (m.train_nelbo, m.test_nelbo))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(curve(&state_a), curve(&state_b));
+    assert_eq!(params(&vae_a), params(&vae_b));
+
+    // Two epochs, then resume to four: identical to the uninterrupted run.
+    let c = tempfile::tempdir().unwrap();
+    run(c.path(), 2, false, &train_set, &test_set);
+    let refused = try_run(c.path(), 4, false, &train_set, &test_set)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(refused.to_string().contains("--resume"), "{refused}");
+    let (vae_c, state_c) = run(c.path(), 4, true, &train_set, &test_set);
+    assert_eq!(curve(&state_a), curve(&state_c));
+    assert_eq!(params(&vae_a), params(&vae_c));
+
+    // Export: byte-identical model files from the two identical runs.
+    let dev = Dev::default();
+    let qa = export::quantize_decoder(&dev, &vae_a, &train_set, 7)
+        .unwrap()
+        .model
+        .to_bytes()
+        .unwrap();
+    let qb = export::quantize_decoder(&dev, &vae_b, &train_set, 7)
+        .unwrap()
+        .model
+        .to_bytes()
+        .unwrap();
+    assert_eq!(qa, qb);
+}
+
+#[test]
+fn export_loads_in_runtime_and_tracks_float_decoder() {
+    let (train_set, test_set) = (common::synthetic(384, 3), common::synthetic(64, 4));
+    let dir = tempfile::tempdir().unwrap();
+    let (vae, state) = run(dir.path(), 3, false, &train_set, &test_set);
+    let dev = Dev::default();
+    let models = tempfile::tempdir().unwrap();
+    let files = export::export(
+        &dev,
+        &vae,
+        &state,
+        &train_set,
+        &test_set,
+        models.path(),
+        4,
+        &[],
+    )
+    .unwrap();
+    let bytes = std::fs::read(&files.model).unwrap();
+    let model = Model::from_bytes(&bytes).expect("exported model loads in the runtime");
+    assert_eq!(
+        (
+            model.latent_dim(),
+            model.pixel_count(),
+            model.max_hidden_width()
+        ),
+        (4, 784, 32)
+    );
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files.card).unwrap()).unwrap();
+    for key in [
+        "test_nelbo_float",
+        "test_nelbo_quantized",
+        "decoder_weight_bytes",
+    ] {
+        assert!(card[key].is_number(), "model card lacks {key}");
+    }
+    assert_eq!(
+        card["decoder_weight_bytes"].as_u64(),
+        Some(4 * 32 + 32 * 784)
+    );
+    let (f, q) = (
+        card["test_nelbo_float"].as_f64().unwrap(),
+        card["test_nelbo_quantized"].as_f64().unwrap(),
+    );
+    assert!((q - f).abs() < 2.0, "quantization costs {} nats", q - f);
+    assert!(files.grid.exists());
+
+    // Stated tolerance: on prior samples the integer decoder's grey levels
+    // are within 1.0 on average and 8 at worst of 255 * sigmoid(float logits).
+    let mut decoder = Decoder::<64>::new(&model).unwrap();
+    let mut sampler = LatentSampler::new(11);
+    let mut digit = Digit::new();
+    let (mut sum, mut worst, mut count) = (0.0f64, 0.0f64, 0usize);
+    for _ in 0..50 {
+        let z = sampler.sample(4);
+        decoder.decode(&z, &mut digit).unwrap();
+        let zf: Vec<f32> = z.to_f32().collect();
+        let logits = eval::decode_float(&dev, &vae, &zf);
+        for (&g, &l) in digit.pixels().iter().zip(&logits) {
+            let e = (f64::from(g) - 255.0 / (1.0 + (-f64::from(l)).exp())).abs();
+            sum += e;
+            worst = worst.max(e);
+            count += 1;
+        }
+    }
+    let mean = sum / count as f64;
+    println!("float vs integer decoder: mean {mean:.3}, max {worst:.2} grey levels");
+    assert!(mean <= 1.0, "mean error {mean}");
+    assert!(worst <= 8.0, "max error {worst}");
+}
