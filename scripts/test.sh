@@ -25,8 +25,9 @@ apt_install() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
     fi
 }
-# (Packages for the QEMU, simulator and firmware tests are added here as those land.)
-apt_install pkg-config
+# qemu-system-arm: the firmware runs on the emulated LM3S6965 board.
+# libsdl2-dev: the simulator's window; xvfb and x11-apps (xwd): its real-window test.
+apt_install pkg-config qemu-system-arm libsdl2-dev xvfb x11-apps
 
 # --- checks and tests ---------------------------------------------------
 step "format"
@@ -35,6 +36,12 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# Each board is its own workspace (it builds only for its own target).
+for board in firmware/boards/*/; do
+    step "board $board: format, clippy, release build"
+    (cd "$board" && cargo fmt --check && cargo clippy --release -- -D warnings && cargo build --release)
+done
+
 step "runtime builds for microcontrollers (no_std, no alloc)"
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     cargo build -p runtime --release --target "$target"
@@ -42,6 +49,9 @@ done
 
 step "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "firmware figures (flash, RAM, instructions per digit under QEMU)"
+scripts/firmware-report.sh
 
 step "tests"
 cargo test --workspace

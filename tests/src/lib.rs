@@ -1,5 +1,7 @@
 //! Shared helpers for the host integration tests in `tests/tests/`.
 
+pub mod qemu;
+
 use runtime::quantize::{FloatDecoder, FloatLayer};
 use runtime::Rng;
 

@@ -1,0 +1,174 @@
+//! The screen program: every frame fills the layout with fresh digits
+//! sampled from the model, or steps through a latent interpolation.
+
+use core::fmt::Write;
+
+use embedded_graphics::mono_font::{ascii::FONT_6X10, MonoTextStyle};
+use embedded_graphics::prelude::*;
+use embedded_graphics::text::{Baseline, Text};
+use runtime::{DecodeError, Decoder, Digit, FromGrey, Latent, LatentSampler, Model, ModelError};
+
+use crate::layout::Layout;
+
+/// Draws frames of generated digits. `W` is the decoder's scratch capacity
+/// (the widest hidden layer it accepts).
+///
+/// Frame `n` of a gallery seeded with `s` is the same on every board and in
+/// the simulator: cells are filled in row-major order, each with the next
+/// latent from `LatentSampler::new(s)`.
+///
+/// ```
+/// use embedded_graphics::{mock_display::MockDisplay, pixelcolor::Gray4, prelude::*};
+/// # let bytes = runtime::testing::tiny_model_bytes();
+/// let model = runtime::Model::from_bytes(&bytes).unwrap();
+/// let mut display = MockDisplay::<Gray4>::new(); // 64 x 64
+/// display.set_allow_overdraw(true); // a frame clears, then draws
+/// let mut gallery = firmware_app::Gallery::<8>::new(&model, 42, display.size()).unwrap();
+/// gallery.draw_frame(&mut display).unwrap();
+/// ```
+pub struct Gallery<'m, const W: usize> {
+    decoder: Decoder<'m, W>,
+    sampler: LatentSampler,
+    layout: Layout,
+    digit: Digit,
+    frame: u32,
+}
+
+impl<'m, const W: usize> Gallery<'m, W> {
+    /// A gallery for `model` on a display of `size`, seeded with `seed`.
+    pub fn new(model: &'m Model<'m>, seed: u64, size: Size) -> Result<Self, DecodeError> {
+        Self::with_layout(model, seed, Layout::auto(size))
+    }
+
+    /// A gallery with an explicit layout.
+    pub fn with_layout(
+        model: &'m Model<'m>,
+        seed: u64,
+        layout: Layout,
+    ) -> Result<Self, DecodeError> {
+        let decoder = Decoder::new(model)?;
+        let expected = Digit::WIDTH * Digit::HEIGHT;
+        if model.pixel_count() != expected {
+            return Err(DecodeError::ImageSize {
+                expected: model.pixel_count(),
+                found: expected,
+            });
+        }
+        Ok(Gallery {
+            decoder,
+            sampler: LatentSampler::new(seed),
+            layout,
+            digit: Digit::new(),
+            frame: 0,
+        })
+    }
+
+    /// The layout in use.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Frames drawn so far.
+    pub fn frames_drawn(&self) -> u32 {
+        self.frame
+    }
+
+    /// Draws the next latent from the sampler.
+    pub fn next_latent(&mut self) -> Latent {
+        self.sampler.sample(self.decoder.model().latent_dim())
+    }
+
+    /// Decodes `latent` and draws it in cell `cell`.
+    pub fn draw_latent<D, C>(
+        &mut self,
+        display: &mut D,
+        latent: &Latent,
+        cell: u32,
+    ) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+        C: FromGrey,
+    {
+        // Sizes were checked in `with_layout`; a failure here cannot happen,
+        // and would leave the cell as it was rather than stop the device.
+        if self.decoder.decode(latent, &mut self.digit).is_ok() {
+            self.digit
+                .view(self.layout.cell(cell), self.layout.scale)
+                .draw(display)?;
+        }
+        Ok(())
+    }
+
+    /// Clears the display and fills every cell with a fresh digit.
+    pub fn draw_frame<D, C>(&mut self, display: &mut D) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+        C: FromGrey,
+    {
+        display.clear(C::from_grey(0, Point::zero()))?;
+        for cell in 0..self.layout.cells() {
+            let z = self.next_latent();
+            self.draw_latent(display, &z, cell)?;
+        }
+        self.frame += 1;
+        Ok(())
+    }
+
+    /// Draws step `step` of `steps` of the interpolation from `a` to `b` in
+    /// cell 0, and the two end points in the last cells when there is room.
+    pub fn draw_interpolation<D, C>(
+        &mut self,
+        display: &mut D,
+        a: &Latent,
+        b: &Latent,
+        step: u32,
+        steps: u32,
+    ) -> Result<(), D::Error>
+    where
+        D: DrawTarget<Color = C>,
+        C: FromGrey,
+    {
+        display.clear(C::from_grey(0, Point::zero()))?;
+        let z = Latent::lerp(a, b, step, steps);
+        self.draw_latent(display, &z, 0)?;
+        let cells = self.layout.cells();
+        if cells >= 3 {
+            self.draw_latent(display, a, cells - 2)?;
+            self.draw_latent(display, b, cells - 1)?;
+        }
+        self.frame += 1;
+        Ok(())
+    }
+}
+
+/// Shows why the model was refused: a title and the error, wrapped to the
+/// display width, in white 6x10 text on black. Never panics.
+pub fn draw_error<D, C>(display: &mut D, error: &ModelError) -> Result<(), D::Error>
+where
+    D: DrawTarget<Color = C>,
+    C: FromGrey,
+{
+    display.clear(C::from_grey(0, Point::zero()))?;
+    let style = MonoTextStyle::new(&FONT_6X10, C::from_grey(255, Point::zero()));
+    let mut message: heapless::String<192> = heapless::String::new();
+    let _ = write!(message, "{error}"); // truncated if longer: still readable
+    let cols = (display.bounding_box().size.width / 6).max(1) as usize;
+    Text::with_baseline("MODEL ERROR", Point::new(0, 0), style, Baseline::Top).draw(display)?;
+    let mut y = 12;
+    let mut line: heapless::String<64> = heapless::String::new();
+    for word in message.split(' ') {
+        if !line.is_empty() && line.len() + 1 + word.len() > cols {
+            Text::with_baseline(&line, Point::new(0, y), style, Baseline::Top).draw(display)?;
+            y += 10;
+            line.clear();
+        }
+        if !line.is_empty() {
+            let _ = line.push(' ');
+        }
+        let _ = line.push_str(word.get(..cols.min(word.len())).unwrap_or(word));
+    }
+    if !line.is_empty() {
+        Text::with_baseline(&line, Point::new(0, y), style, Baseline::Top).draw(display)?;
+    }
+    Ok(())
+}
