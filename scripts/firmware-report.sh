@@ -50,6 +50,10 @@ per_digit = int(f["decode_ticks"]) / ratio / int(f["digits"])
 macs = json.load(open("models/mcu.json"))["decoder_macs"]
 print(f"core={core} board={board} digit instructions={per_digit:.0f} per_mac={per_digit / macs:.2f} "
       f"digits_per_s_at_{mhz:g}MHz={mhz * 1e6 / per_digit:.1f} (one instruction per cycle; wait states add cycles)")
+if "decode_stack_bytes" in f:
+    print(f"core={core} board={board} ram decode_stack_bytes={f['decode_stack_bytes']} (stack painting) "
+          f"decoder_scratch_bytes={f['decoder_scratch_bytes']} output_image_bytes=784 "
+          f"firmware_stack_peak_bytes={f['stack_peak_bytes']}")
 PY
 }
 report cortex-m3 lm3s6965evb firmware/boards/lm3s6965evb/target/thumbv7m-none-eabi/release/lm3s6965evb 50 ",arg=bench=$DIGITS"

@@ -88,6 +88,51 @@ fn calibration_loop(count: u32) {
     }
 }
 
+/// Fills the unused stack (from the end of static RAM up to a margin below
+/// the current stack pointer) with a pattern, so that [`stack_used_since_paint`]
+/// can find the deepest point the stack reached.
+#[inline(never)]
+fn paint_stack() {
+    extern "C" {
+        static mut __sheap: u32;
+    }
+    let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
+    let sp = cortex_m::register::msp::read() as usize;
+    let mut p = bottom;
+    while p + 32 < sp {
+        // SAFETY: between the end of static RAM and 32 bytes below the
+        // stack pointer lies only unused stack; nothing else lives there.
+        unsafe { core::ptr::write_volatile(p as *mut u32, 0xDEAD_BEEF) };
+        p += 4;
+    }
+}
+
+/// Address of the top of the stack.
+fn stack_top() -> usize {
+    extern "C" {
+        static _stack_start: u32;
+    }
+    core::ptr::addr_of!(_stack_start) as usize
+}
+
+/// Bytes of stack between the top of RAM and the deepest word overwritten
+/// since [`paint_stack`].
+#[inline(never)]
+fn stack_used_since_paint() -> usize {
+    extern "C" {
+        static mut __sheap: u32;
+        static _stack_start: u32;
+    }
+    let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    let mut p = bottom;
+    // SAFETY: reads of words inside RAM (end of statics up to the stack top).
+    while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == 0xDEAD_BEEF {
+        p += 4;
+    }
+    top - p
+}
+
 fn bench(model: &Model<'_>, digits: u32) {
     let mut decoder = match Decoder::<SCRATCH>::new(model) {
         Ok(d) => d,
@@ -96,6 +141,13 @@ fn bench(model: &Model<'_>, digits: u32) {
     let mut sampler = LatentSampler::new(1);
     let latents: [runtime::Latent; 1] = [sampler.sample(model.latent_dim())];
     let mut digit = Digit::new();
+    // Stack depth of one decode, measured by stack painting: the difference
+    // between the deepest point during a decode and the depth before it.
+    paint_stack();
+    let sp_at_call = cortex_m::register::msp::read() as usize;
+    let _ = decoder.decode(&latents[0], &mut digit);
+    let deepest = stack_top() - stack_used_since_paint();
+    let decode_stack = sp_at_call.saturating_sub(deepest);
     let loops = 5_000_000u32;
     let t0 = systick_now();
     calibration_loop(loops);
@@ -105,11 +157,14 @@ fn bench(model: &Model<'_>, digits: u32) {
     }
     let t2 = systick_now();
     semihosting::println(format_args!(
-        "BENCH digits={digits} calibration_instructions={} calibration_ticks={} decode_ticks={} checksum={}",
+        "BENCH digits={digits} calibration_instructions={} calibration_ticks={} decode_ticks={} checksum={} \
+         decode_stack_bytes={decode_stack} decoder_scratch_bytes={} stack_peak_bytes={}",
         2 * u64::from(loops),
         t1 - t0,
         t2 - t1,
-        digit.pixels().iter().map(|&p| u32::from(p)).sum::<u32>()
+        digit.pixels().iter().map(|&p| u32::from(p)).sum::<u32>(),
+        core::mem::size_of::<Decoder<'_, SCRATCH>>(),
+        stack_used_since_paint()
     ));
 }
 
