@@ -18,6 +18,17 @@ fn edited<'a>(bytes: &'a [u8], edit: impl FnOnce(&mut ModelBody<'a>)) -> Vec<u8>
     encode_unchecked(&body, FORMAT_VERSION)
 }
 
+/// A file around `payload`: valid header and CRC, whatever the payload holds.
+fn wrap_payload(payload: &[u8]) -> Vec<u8> {
+    let mut file = Vec::new();
+    file.extend_from_slice(b"VAEQ");
+    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    file.extend_from_slice(payload);
+    file.extend_from_slice(&crc32(payload).to_le_bytes());
+    file
+}
+
 fn load_err(bytes: &[u8]) -> ModelError {
     Model::from_bytes(bytes).expect_err("model must be rejected")
 }
@@ -133,12 +144,7 @@ fn trailing_bytes_and_malformed_payload() {
 
     // A payload with a correct CRC that is not a model body.
     let payload = [0xFFu8; 12];
-    let mut file = Vec::new();
-    file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    file.extend_from_slice(&payload);
-    file.extend_from_slice(&crc32(&payload).to_le_bytes());
+    let file = wrap_payload(&payload);
     assert_eq!(load_err(&file), ModelError::Malformed);
 
     // A valid body followed by junk inside the payload.
@@ -146,12 +152,7 @@ fn trailing_bytes_and_malformed_payload() {
     let body = body_of(&good);
     let mut payload = postcard::to_allocvec(&body).unwrap();
     payload.push(0);
-    let mut file = Vec::new();
-    file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    file.extend_from_slice(&payload);
-    file.extend_from_slice(&crc32(&payload).to_le_bytes());
+    let file = wrap_payload(&payload);
     assert_eq!(load_err(&file), ModelError::PayloadTooLong(1));
 }
 
@@ -260,12 +261,7 @@ fn too_many_layers() {
     let square_bytes = postcard::to_allocvec(&square).unwrap();
     let pos = count_at + 1;
     payload.splice(pos..pos, square_bytes);
-    let mut file = Vec::new();
-    file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    file.extend_from_slice(&payload);
-    file.extend_from_slice(&crc32(&payload).to_le_bytes());
+    let file = wrap_payload(&payload);
     // heapless refuses the 9th element while decoding: reported as malformed.
     assert_eq!(load_err(&file), ModelError::Malformed);
 }

@@ -359,53 +359,42 @@ fn run(cli: Cli) -> Result<()> {
             let arch = args.run.arch()?;
             let paths = args.run.paths(&arch);
             let (train_set, test_set) = cli.global.load()?;
-            let (vae, state) = if paths.checkpoint().exists() {
-                let (vae, state) = train::load_run(&dev, &paths.dir)?;
-                let wanted = args
-                    .opts
-                    .config(&arch, cli.global.dataset, train_set.len())
-                    .epochs;
-                if state.epochs_done < wanted {
-                    eprintln!(
-                        "Checkpoint in {} has {} of {wanted} epochs: resuming training.",
-                        paths.dir.display(),
-                        state.epochs_done
-                    );
-                    let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
-                    train::train(
-                        &dev,
-                        TrainRequest {
-                            arch,
-                            config,
-                            paths: paths.clone(),
-                            resume: true,
-                            overwrite: false,
-                            train: &train_set,
-                            test: &test_set,
-                        },
-                    )?
-                } else {
-                    (vae, state)
-                }
+            let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
+            // Train first when there is no finished checkpoint, saying so.
+            let existing = if paths.checkpoint().exists() {
+                Some(train::load_run(&dev, &paths.dir)?)
             } else {
-                eprintln!(
-                    "No checkpoint in {}: training `{}` first.",
-                    paths.dir.display(),
-                    arch.name
-                );
-                let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
-                train::train(
-                    &dev,
-                    TrainRequest {
+                None
+            };
+            let (vae, state) = match existing {
+                Some((vae, state)) if state.epochs_done >= config.epochs => (vae, state),
+                existing => {
+                    let resume = existing.is_some();
+                    if let Some((_, state)) = &existing {
+                        eprintln!(
+                            "Checkpoint in {} has {} of {} epochs: resuming training.",
+                            paths.dir.display(),
+                            state.epochs_done,
+                            config.epochs
+                        );
+                    } else {
+                        eprintln!(
+                            "No checkpoint in {}: training `{}` first.",
+                            paths.dir.display(),
+                            arch.name
+                        );
+                    }
+                    let request = TrainRequest {
                         arch,
                         config,
                         paths: paths.clone(),
-                        resume: false,
+                        resume,
                         overwrite: false,
                         train: &train_set,
                         test: &test_set,
-                    },
-                )?
+                    };
+                    train::train(&dev, request)?
+                }
             };
             let models_dir = args
                 .models_dir

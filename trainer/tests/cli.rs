@@ -56,26 +56,29 @@ fn export_end_to_end_on_synthetic_data() {
     let data = root.path().join("data");
     common::write_idx_dir(&data, &common::synthetic(256, 5), &common::synthetic(40, 6));
     let (run, models) = (root.path().join("run"), root.path().join("models"));
-    let out = trainer()
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "export",
-            "--arch",
-            "dec:4-16",
-            "--epochs",
-            "2",
-            "--iw-samples",
-            "3",
-            "--batch",
-            "64",
-        ])
-        .arg("--run-dir")
-        .arg(&run)
-        .arg("--models-dir")
-        .arg(&models)
-        .output()
-        .unwrap();
+    let export = || {
+        trainer()
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "export",
+                "--arch",
+                "dec:4-16",
+                "--epochs",
+                "2",
+                "--iw-samples",
+                "3",
+                "--batch",
+                "64",
+            ])
+            .arg("--run-dir")
+            .arg(&run)
+            .arg("--models-dir")
+            .arg(&models)
+            .output()
+            .unwrap()
+    };
+    let out = export();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("training `dec4x16` first"), "{stderr}");
@@ -96,26 +99,7 @@ fn export_end_to_end_on_synthetic_data() {
     let bytes = std::fs::read(models.join("dec4x16.postcard")).unwrap();
     runtime::Model::from_bytes(&bytes).unwrap();
     // A second export from the finished checkpoint writes the same model.
-    let again = trainer()
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "export",
-            "--arch",
-            "dec:4-16",
-            "--epochs",
-            "2",
-            "--iw-samples",
-            "3",
-            "--batch",
-            "64",
-        ])
-        .arg("--run-dir")
-        .arg(&run)
-        .arg("--models-dir")
-        .arg(&models)
-        .output()
-        .unwrap();
+    let again = export();
     assert!(again.status.success());
     assert_eq!(
         std::fs::read(models.join("dec4x16.postcard")).unwrap(),

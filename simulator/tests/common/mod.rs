@@ -25,17 +25,5 @@ pub fn model_path() -> PathBuf {
 }
 
 /// Whether an outside tool is present; under `CI=true` a missing tool fails.
-pub fn require_tool(tool: &str, why: &str) -> bool {
-    let found = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("`{tool}` is required under CI=true ({why}); scripts/test.sh installs it");
-        }
-        eprintln!("\n*** SKIPPED: `{tool}` not found, so {why} did not run. Install it (scripts/test.sh does) ***\n");
-    }
-    found
-}
+#[allow(unused_imports)] // not every test file needs it
+pub use integration_tests::qemu::require_tool;
