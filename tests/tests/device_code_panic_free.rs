@@ -1,0 +1,59 @@
+//! The device code cannot panic: the Cortex-M0 size probe (load, validate,
+//! sample, decode, built with LTO) links no `core::panicking` function at
+//! all, so every bounds check and overflow check on the device path was
+//! proven unreachable by the compiler.
+
+use std::process::Command;
+
+fn llvm_nm() -> Option<std::path::PathBuf> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
+    let sysroot = String::from_utf8(sysroot.stdout).ok()?;
+    let lib = std::path::Path::new(sysroot.trim()).join("lib/rustlib");
+    std::fs::read_dir(&lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin/llvm-nm"))
+        .find(|p| p.exists())
+}
+
+#[test]
+fn size_probe_links_no_panic_machinery() {
+    let Some(nm) = llvm_nm() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("llvm-nm is required under CI=true: rustup component add llvm-tools");
+        }
+        eprintln!("\n*** SKIPPED: llvm-nm not found (rustup component add llvm-tools) ***\n");
+        return;
+    };
+    let dir = integration_tests::qemu::workspace().join("firmware/boards/microbit");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&dir)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--features",
+            "size-probe",
+            "--target-dir",
+            "target-size",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let elf = dir.join("target-size/thumbv6m-none-eabi/release/microbit");
+    let out = Command::new(nm).arg("-C").arg(&elf).output().unwrap();
+    assert!(out.status.success());
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        symbols.contains("runtime::"),
+        "the probe must contain the runtime's code"
+    );
+    let panicking: Vec<&str> = symbols.lines().filter(|l| l.contains("panic")).collect();
+    assert!(
+        panicking.is_empty(),
+        "panic paths on the device: {panicking:#?}"
+    );
+}
