@@ -1,4 +1,5 @@
-//! The device code cannot panic: the Cortex-M0 size probe (load, validate,
+//! The device code cannot panic: the Cortex-M0 size probe (benchmark
+//! firmware, feature `size-probe`) (load, validate,
 //! sample, decode, built with LTO) links no `core::panicking` function at
 //! all, so every bounds check and overflow check on the device path was
 //! proven unreachable by the compiler.
@@ -28,7 +29,7 @@ fn size_probe_links_no_panic_machinery() {
         eprintln!("\n*** SKIPPED: llvm-nm not found (rustup component add llvm-tools) ***\n");
         return;
     };
-    let dir = integration_tests::qemu::workspace().join("firmware/boards/microbit");
+    let dir = integration_tests::qemu::workspace().join("firmware/boards/bench");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&dir)
         .args([
@@ -36,14 +37,18 @@ fn size_probe_links_no_panic_machinery() {
             "--release",
             "--quiet",
             "--features",
-            "size-probe",
+            "size-probe,microbit",
+        ])
+        .args([
+            "--target",
+            "thumbv6m-none-eabi",
             "--target-dir",
-            "target-size",
+            "target/size-probe",
         ])
         .status()
         .unwrap();
     assert!(status.success());
-    let elf = dir.join("target-size/thumbv6m-none-eabi/release/microbit");
+    let elf = dir.join("target/size-probe/thumbv6m-none-eabi/release/bench");
     let out = Command::new(nm).arg("-C").arg(&elf).output().unwrap();
     assert!(out.status.success());
     let symbols = String::from_utf8_lossy(&out.stdout);

@@ -7,8 +7,8 @@
 //! Arguments (semihosting command line, e.g. QEMU's `-append`):
 //! `seed=N` (default 1), `frames=N` (exit after N frames; default: forever),
 //! `step` (after each frame, wait for a byte on the semihosting console
-//! before going on: lets a test capture every frame), `bench=N` (decode N
-//! digits, report SysTick counts, exit).
+//! before going on: lets a test capture every frame). Speed is measured by
+//! the separate benchmark firmware (`firmware/boards/bench`).
 #![no_std]
 #![no_main]
 
@@ -22,7 +22,7 @@ use cortex_m_rt::{entry, exception, ExceptionFrame};
 use embedded_graphics::prelude::*;
 use firmware_app::ssd0323::Ssd0323;
 use firmware_app::{draw_error, Gallery};
-use runtime::{Decoder, Digit, LatentSampler, Model};
+use runtime::Model;
 
 /// The model (by default the committed `models/mcu.postcard`; the build
 /// takes another from `FIRMWARE_MODEL=path`), linked into flash and used in place.
@@ -31,15 +31,11 @@ static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.post
 /// Widest hidden layer the firmware accepts (scratch: 2 x 256 bytes).
 const SCRATCH: usize = 256;
 
-/// SysTick wrap-arounds (each one is 2^24 ticks).
-static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
-
 #[derive(Clone, Copy)]
 struct Args {
     seed: u64,
     frames: Option<u32>,
     step: bool,
-    bench: Option<u32>,
 }
 
 fn parse_args(line: &str) -> Args {
@@ -47,13 +43,11 @@ fn parse_args(line: &str) -> Args {
         seed: 1,
         frames: None,
         step: false,
-        bench: None,
     };
     for word in line.split_ascii_whitespace() {
         match word.split_once('=') {
             Some(("seed", v)) => args.seed = v.parse().unwrap_or(1),
             Some(("frames", v)) => args.frames = v.parse().ok(),
-            Some(("bench", v)) => args.bench = v.parse().ok(),
             None if word == "step" => args.step = true,
             _ => {}
         }
@@ -61,7 +55,10 @@ fn parse_args(line: &str) -> Args {
     args
 }
 
-/// Ticks since `start_systick`, counting wrap-arounds.
+/// SysTick wrap-arounds (each one is 2^24 ticks).
+static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
+
+/// Ticks since SysTick started, counting wrap-arounds.
 fn systick_now() -> u64 {
     loop {
         let wraps = SYSTICK_WRAPS.load(Ordering::SeqCst);
@@ -70,102 +67,6 @@ fn systick_now() -> u64 {
             return (u64::from(wraps) << 24) + u64::from(0x00FF_FFFF - val);
         }
     }
-}
-
-/// `count` iterations of a two-instruction loop (`subs`, `bne`): a known
-/// instruction count to turn SysTick ticks into instructions.
-#[inline(never)]
-fn calibration_loop(count: u32) {
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!(
-            "1:",
-            "subs {n}, {n}, #1",
-            "bne 1b",
-            n = inout(reg) count => _,
-            options(nomem, nostack),
-        );
-    }
-}
-
-/// Fills the unused stack (from the end of static RAM up to a margin below
-/// the current stack pointer) with a pattern, so that [`stack_used_since_paint`]
-/// can find the deepest point the stack reached.
-#[inline(never)]
-fn paint_stack() {
-    extern "C" {
-        static mut __sheap: u32;
-    }
-    let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
-    let sp = cortex_m::register::msp::read() as usize;
-    let mut p = bottom;
-    while p + 32 < sp {
-        // SAFETY: between the end of static RAM and 32 bytes below the
-        // stack pointer lies only unused stack; nothing else lives there.
-        unsafe { core::ptr::write_volatile(p as *mut u32, 0xDEAD_BEEF) };
-        p += 4;
-    }
-}
-
-/// Address of the top of the stack.
-fn stack_top() -> usize {
-    extern "C" {
-        static _stack_start: u32;
-    }
-    core::ptr::addr_of!(_stack_start) as usize
-}
-
-/// Bytes of stack between the top of RAM and the deepest word overwritten
-/// since [`paint_stack`].
-#[inline(never)]
-fn stack_used_since_paint() -> usize {
-    extern "C" {
-        static mut __sheap: u32;
-        static _stack_start: u32;
-    }
-    let bottom = core::ptr::addr_of_mut!(__sheap) as usize;
-    let top = core::ptr::addr_of!(_stack_start) as usize;
-    let mut p = bottom;
-    // SAFETY: reads of words inside RAM (end of statics up to the stack top).
-    while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == 0xDEAD_BEEF {
-        p += 4;
-    }
-    top - p
-}
-
-fn bench(model: &Model<'_>, digits: u32) {
-    let mut decoder = match Decoder::<SCRATCH>::new(model) {
-        Ok(d) => d,
-        Err(_) => return,
-    };
-    let mut sampler = LatentSampler::new(1);
-    let latents: [runtime::Latent; 1] = [sampler.sample(model.latent_dim())];
-    let mut digit = Digit::new();
-    // Stack depth of one decode, measured by stack painting: the difference
-    // between the deepest point during a decode and the depth before it.
-    paint_stack();
-    let sp_at_call = cortex_m::register::msp::read() as usize;
-    let _ = decoder.decode(&latents[0], &mut digit);
-    let deepest = stack_top() - stack_used_since_paint();
-    let decode_stack = sp_at_call.saturating_sub(deepest);
-    let loops = 5_000_000u32;
-    let t0 = systick_now();
-    calibration_loop(loops);
-    let t1 = systick_now();
-    for _ in 0..digits {
-        let _ = decoder.decode(&latents[0], &mut digit);
-    }
-    let t2 = systick_now();
-    semihosting::println(format_args!(
-        "BENCH digits={digits} calibration_instructions={} calibration_ticks={} decode_ticks={} checksum={} \
-         decode_stack_bytes={decode_stack} decoder_scratch_bytes={} stack_peak_bytes={}",
-        2 * u64::from(loops),
-        t1 - t0,
-        t2 - t1,
-        digit.pixels().iter().map(|&p| u32::from(p)).sum::<u32>(),
-        core::mem::size_of::<Decoder<'_, SCRATCH>>(),
-        stack_used_since_paint()
-    ));
 }
 
 #[entry]
@@ -186,10 +87,6 @@ fn main() -> ! {
 
     match Model::from_bytes(MODEL_BYTES) {
         Ok(model) => {
-            if let Some(n) = args.bench {
-                bench(&model, n);
-                semihosting::exit(true);
-            }
             semihosting::println(format_args!(
                 "MODEL OK name={} latent={} weights={} seed={}",
                 model.name(),

@@ -1,0 +1,62 @@
+//! Selects the board's memory map, embeds the model (`FIRMWARE_MODEL`,
+//! default the committed `models/mcu.postcard`), and generates the
+//! reference 128x784 layer with pseudo-random int8 weights (the layer size
+//! CMSIS-NN figures are quoted for), identical for every build.
+use std::{env, fs, path::PathBuf};
+
+/// The same xorshift32 the host test uses to rebuild this layer.
+fn xorshift(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let boards = ["microbit", "lm3s6965evb", "mps2-an386"];
+    let chosen: Vec<&str> = boards
+        .iter()
+        .copied()
+        .filter(|b| {
+            env::var_os(format!(
+                "CARGO_FEATURE_{}",
+                b.to_uppercase().replace('-', "_")
+            ))
+            .is_some()
+        })
+        .collect();
+    let [board] = chosen[..] else {
+        panic!("enable exactly one board feature: {boards:?} (e.g. --features lm3s6965evb)");
+    };
+    fs::copy(format!("memory/{board}.x"), out.join("memory.x")).expect("memory map is readable");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory");
+
+    let model =
+        env::var("FIRMWARE_MODEL").unwrap_or_else(|_| "../../../models/mcu.postcard".into());
+    if let Err(e) = fs::copy(&model, out.join("model.postcard")) {
+        panic!("cannot read the model to embed, {model}: {e}");
+    }
+    println!("cargo:rerun-if-env-changed=FIRMWARE_MODEL");
+    println!("cargo:rerun-if-changed={model}");
+
+    let (inputs, outputs) = (128usize, 784usize);
+    let mut state = 0x1234_5678u32;
+    let weights: Vec<u8> = (0..inputs * outputs)
+        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8 as u8)
+        .collect();
+    let mut bias = Vec::new();
+    let mut multiplier = Vec::new();
+    let mut shift = Vec::new();
+    for _ in 0..outputs {
+        bias.extend_from_slice(&((xorshift(&mut state) % 20001) as i32 - 10000).to_le_bytes());
+        multiplier
+            .extend_from_slice(&((1i32 << 30) + (xorshift(&mut state) >> 2) as i32).to_le_bytes());
+        shift.push((-8i8) as u8);
+    }
+    fs::write(out.join("ref_weights.bin"), weights).expect("write");
+    fs::write(out.join("ref_bias.bin"), bias).expect("write");
+    fs::write(out.join("ref_multiplier.bin"), multiplier).expect("write");
+    fs::write(out.join("ref_shift.bin"), shift).expect("write");
+}

@@ -1,0 +1,143 @@
+//! Same inputs, same outputs, on every core: the benchmark firmware runs on
+//! the emulated Cortex-M0 (QEMU `microbit`, reference kernel), Cortex-M3
+//! (`lm3s6965evb`) and Cortex-M4 (`mps2-an386`, both with the four-channel
+//! kernel), and prints a hash of every layer's accumulators and of a whole
+//! digit. Each must equal the host's reference computation.
+
+use std::time::Duration;
+
+use integration_tests::qemu::{require_tool, workspace, Qemu};
+use runtime::format::{Activation, Layer};
+use runtime::kernels::reference;
+use runtime::{Decoder, Digit, LatentSampler, Model};
+
+fn hash(values: impl Iterator<Item = u32>) -> u32 {
+    values.fold(0x811C_9DC5u32, |h, v| (h ^ v).wrapping_mul(0x0100_0193))
+}
+
+fn xorshift(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
+/// The reference layer, generated exactly as the firmware's build script does.
+fn reference_layer_arrays() -> [Vec<u8>; 4] {
+    let mut state = 0x1234_5678u32;
+    let weights = (0..128 * 784)
+        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8 as u8)
+        .collect();
+    let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..784 {
+        bias.extend_from_slice(&((xorshift(&mut state) % 20001) as i32 - 10000).to_le_bytes());
+        mult.extend_from_slice(&((1i32 << 30) + (xorshift(&mut state) >> 2) as i32).to_le_bytes());
+        shift.push((-8i8) as u8);
+    }
+    [weights, bias, mult, shift]
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i.wrapping_mul(37).wrapping_add(11)) as u8)
+        .collect()
+}
+
+fn layer_hash(layer: &Layer<'_>, latent: Option<&[i16]>) -> u32 {
+    let mut out = vec![0i32; usize::from(layer.output_dim)];
+    match latent {
+        Some(z) => reference::dense(layer, z, &mut out, |v| v),
+        None => reference::dense(
+            layer,
+            &pattern(usize::from(layer.input_dim)),
+            &mut out,
+            |v| v,
+        ),
+    }
+    hash(out.iter().map(|&v| v as u32))
+}
+
+fn expected_hashes(model: &Model<'_>) -> Vec<String> {
+    let latent = LatentSampler::new(1).sample(model.latent_dim());
+    let mut lines = Vec::new();
+    for (i, layer) in model.layers().iter().enumerate() {
+        let z = (i == 0).then(|| latent.as_q12());
+        lines.push(format!(
+            "HASH {}.{i}:{}x{} {}",
+            model.name(),
+            layer.input_dim,
+            layer.output_dim,
+            layer_hash(layer, z)
+        ));
+    }
+    let [w, b, m, s] = reference_layer_arrays();
+    let reference = Layer {
+        activation: Activation::Relu,
+        input_dim: 128,
+        output_dim: 784,
+        weights: &w,
+        bias: &b,
+        multiplier: &m,
+        shift: &s,
+    };
+    lines.push(format!("HASH 128x784 {}", layer_hash(&reference, None)));
+    let mut decoder = Decoder::<256>::new(model).unwrap();
+    let mut digit = Digit::new();
+    decoder.decode(&latent, &mut digit).unwrap();
+    lines.push(format!(
+        "HASH digit {}",
+        hash(digit.pixels().iter().map(|&p| u32::from(p)))
+    ));
+    lines
+}
+
+#[test]
+fn every_core_computes_what_the_host_computes() {
+    if !require_tool("qemu-system-arm", "the per-core bit-exactness test") {
+        return;
+    }
+    let bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let expected = expected_hashes(&model);
+    let dir = workspace().join("firmware/boards/bench");
+    for (feature, target, machine) in [
+        ("microbit", "thumbv6m-none-eabi", "microbit"),
+        ("lm3s6965evb", "thumbv7m-none-eabi", "lm3s6965evb"),
+        ("mps2-an386", "thumbv7em-none-eabihf", "mps2-an386"),
+    ] {
+        let status =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .current_dir(&dir)
+                .args([
+                    "build",
+                    "--release",
+                    "--quiet",
+                    "--features",
+                    feature,
+                    "--target",
+                    target,
+                    "--target-dir",
+                ])
+                .arg(format!("target/{feature}"))
+                .status()
+                .unwrap();
+        assert!(status.success(), "building the benchmark for {feature}");
+        let elf = dir.join(format!("target/{feature}/{target}/release/bench"));
+        let mut qemu = Qemu::start(machine, &elf, &[], &[], false);
+        for line in &expected {
+            let prefix = line.rsplit_once(' ').unwrap().0;
+            let got = qemu.wait_for(&format!("{prefix} "), Duration::from_secs(300));
+            assert_eq!(&got, line, "{machine}: result differs from the host");
+        }
+        assert!(
+            qemu.wait_exit(Duration::from_secs(120)).success(),
+            "{machine} did not exit cleanly"
+        );
+        assert!(
+            qemu.transcript
+                .iter()
+                .any(|l| l.contains(" digit instructions=")),
+            "{machine}: no benchmark line"
+        );
+    }
+}
