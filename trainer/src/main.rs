@@ -188,8 +188,15 @@ impl Global {
 }
 
 impl RunArgs {
-    fn arch(&self) -> Result<Arch> {
-        Arch::parse(&self.arch)
+    /// The architecture; on Fashion-MNIST its name (and so its run
+    /// directory and model files) gets a `-fashion` suffix, so the two
+    /// datasets never overwrite each other's results.
+    fn arch(&self, dataset: DatasetKind) -> Result<Arch> {
+        let mut arch = Arch::parse(&self.arch)?;
+        if dataset == DatasetKind::Fashion {
+            arch.name.push_str("-fashion");
+        }
+        Ok(arch)
     }
     fn paths(&self, arch: &Arch) -> RunPaths {
         RunPaths {
@@ -288,7 +295,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Train(args) => {
-            let arch = args.run.arch()?;
+            let arch = args.run.arch(cli.global.dataset)?;
             let (train_set, test_set) = cli.global.load()?;
             let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
             let paths = args.run.paths(&arch);
@@ -306,7 +313,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Eval(args) => {
-            let arch = args.run.arch()?;
+            let arch = args.run.arch(cli.global.dataset)?;
             let paths = args.run.paths(&arch);
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
@@ -337,7 +344,7 @@ fn run(cli: Cli) -> Result<()> {
             draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
         }
         Command::Sample(args) => {
-            let arch = args.run.arch()?;
+            let arch = args.run.arch(cli.global.dataset)?;
             let paths = args.run.paths(&arch);
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let out = args
@@ -356,7 +363,7 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("wrote {}", out.display());
         }
         Command::Export(args) => {
-            let arch = args.run.arch()?;
+            let arch = args.run.arch(cli.global.dataset)?;
             let paths = args.run.paths(&arch);
             let (train_set, test_set) = cli.global.load()?;
             let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
