@@ -97,8 +97,13 @@ pub fn quantize_decoder(dev: &Dev, vae: &Vae, train: &Dataset, seed: u64) -> Res
         Calibration::Percentile(99.99),
         Calibration::Percentile(99.9),
     ] {
-        let q =
-            quantize(&float, &latents, cal, &vae.arch.name).context("quantizing the decoder")?;
+        // The file holds at most 32 bytes of name (names here are ASCII).
+        let name = vae
+            .arch
+            .name
+            .get(..runtime::format::MAX_NAME_LEN)
+            .unwrap_or(&vae.arch.name);
+        let q = quantize(&float, &latents, cal, name).context("quantizing the decoder")?;
         let score = eval::nelbo(dev, vae, &holdout, seed, Some(&q.model()?))?
             .quantized
             .map_or(f64::INFINITY, |n| n.nelbo);
