@@ -14,11 +14,12 @@ use crate::sigmoid::grey_of_logit;
 /// ```
 /// use runtime::{Decoder, Digit, LatentSampler, Model};
 /// # let bytes = runtime::testing::tiny_model_bytes();
-/// let model = Model::from_bytes(&bytes).unwrap();
-/// let mut decoder = Decoder::<64>::new(&model).unwrap();
+/// let model = Model::from_bytes(&bytes)?;
+/// let mut decoder = Decoder::<64>::new(&model)?;
 /// let z = LatentSampler::new(1).sample(model.latent_dim());
 /// let mut digit = Digit::new();
-/// decoder.decode(&z, &mut digit).unwrap();
+/// decoder.decode(&z, &mut digit)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct Decoder<'m, const W: usize> {

@@ -77,8 +77,9 @@ impl FromGrey for BinaryColor {
 /// let mut image = GrayImage::<2, 1>::new();
 /// image.pixels_mut().copy_from_slice(&[255, 0]);
 /// let mut display = MockDisplay::<BinaryColor>::new();
-/// image.view(Point::new(0, 0), 2).draw(&mut display).unwrap();
+/// image.view(Point::new(0, 0), 2).draw(&mut display)?; // MockDisplay never fails
 /// display.assert_pattern(&["##..", "##.."]);
+/// # Ok::<(), core::convert::Infallible>(())
 /// ```
 #[derive(Debug)]
 pub struct ImageView<'a, C, const W: usize, const H: usize> {

@@ -67,9 +67,10 @@ impl Latent {
     ///
     /// ```
     /// use runtime::Latent;
-    /// let a = Latent::from_q12(&[0, 4096]).unwrap();
-    /// let b = Latent::from_q12(&[4096, -4096]).unwrap();
+    /// let a = Latent::from_q12(&[0, 4096]).ok_or("too many values")?;
+    /// let b = Latent::from_q12(&[4096, -4096]).ok_or("too many values")?;
     /// assert_eq!(Latent::lerp(&a, &b, 1, 4).as_q12(), &[1024, 2048]);
+    /// # Ok::<(), &str>(())
     /// ```
     pub fn lerp(a: &Latent, b: &Latent, step: u32, steps: u32) -> Latent {
         if steps == 0 {
