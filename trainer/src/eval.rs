@@ -58,7 +58,8 @@ pub fn decode_float(dev: &Dev, vae: &Vae, z: &[f32]) -> Vec<f32> {
 }
 
 /// Per-row `-log p(x | z)` through the runtime's integer decoder, split over
-/// the machine's cores.
+/// the machine's cores. Row `r` of `z` (latent size `latent`) goes with image
+/// `r` of `x`.
 pub fn quantized_bce(model: &Model<'_>, x: &[f32], z: &[f32], latent: usize) -> Result<Vec<f64>> {
     let rows = z.len() / latent;
     let threads = std::thread::available_parallelism()
@@ -78,7 +79,9 @@ pub fn quantized_bce(model: &Model<'_>, x: &[f32], z: &[f32], latent: usize) -> 
                             let latent = Latent::from_f32(&z[r * latent..(r + 1) * latent])
                                 .context("latent too large")?;
                             decoder.decode_logits(&latent, &mut logits)?;
-                            let xi = &x[(r % (x.len() / PIXELS)) * PIXELS..][..PIXELS];
+                            let xi = x
+                                .get(r * PIXELS..(r + 1) * PIXELS)
+                                .context("fewer images than latents")?;
                             Ok(bce_of_logits(
                                 xi,
                                 logits.iter().map(|&l| f64::from(l) / 256.0),

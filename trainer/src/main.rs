@@ -168,22 +168,9 @@ impl Global {
         data::load_both(self.dataset, &dir, is_default)
     }
 
-    fn checksums(&self) -> Vec<(String, String)> {
-        let (dir, _) = self.dir();
-        let names = [
-            "train-images-idx3-ubyte",
-            "train-labels-idx1-ubyte",
-            "t10k-images-idx3-ubyte",
-            "t10k-labels-idx1-ubyte",
-        ];
-        names
-            .iter()
-            .filter_map(|n| {
-                let path = data::find_file(&dir, n)?;
-                let bytes = data::idx::read_maybe_gz(&path).ok()?;
-                Some((n.to_string(), data::fetch::sha256_hex(&bytes)))
-            })
-            .collect()
+    /// SHA-256 of the four data files (for the model card).
+    fn checksums(&self) -> Result<Vec<(String, String)>> {
+        data::fetch::checksums(&self.dir().0)
     }
 }
 
@@ -414,7 +401,7 @@ fn run(cli: Cli) -> Result<()> {
                 &test_set,
                 &models_dir,
                 args.iw_samples,
-                &cli.global.checksums(),
+                &cli.global.checksums()?,
             )?;
             let bytes = std::fs::read(&files.model)?;
             let model = runtime::Model::from_bytes(&bytes)?;
