@@ -2,7 +2,7 @@
 //! default the committed `models/mcu.postcard`), and generates the
 //! reference 128x784 layer with pseudo-random int8 weights (the layer size
 //! CMSIS-NN figures are quoted for), identical for every build.
-use std::{env, fs, path::PathBuf};
+include!("../build_common.rs");
 
 /// The same xorshift32 the host test uses to rebuild this layer.
 fn xorshift(state: &mut u32) -> u32 {
@@ -13,7 +13,7 @@ fn xorshift(state: &mut u32) -> u32 {
 }
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let out = out_dir();
     let boards = ["microbit", "lm3s6965evb", "mps2-an386"];
     let chosen: Vec<&str> = boards
         .iter()
@@ -29,17 +29,8 @@ fn main() {
     let [board] = chosen[..] else {
         panic!("enable exactly one board feature: {boards:?} (e.g. --features lm3s6965evb)");
     };
-    fs::copy(format!("memory/{board}.x"), out.join("memory.x")).expect("memory map is readable");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory");
-
-    let model =
-        env::var("FIRMWARE_MODEL").unwrap_or_else(|_| "../../../models/mcu.postcard".into());
-    if let Err(e) = fs::copy(&model, out.join("model.postcard")) {
-        panic!("cannot read the model to embed, {model}: {e}");
-    }
-    println!("cargo:rerun-if-env-changed=FIRMWARE_MODEL");
-    println!("cargo:rerun-if-changed={model}");
+    use_memory_map(&format!("memory/{board}.x"));
+    embed_model();
 
     let (inputs, outputs) = (128usize, 784usize);
     let mut state = 0x1234_5678u32;

@@ -1,13 +1,13 @@
 //! The measurements and their output lines.
 
-use core::fmt::Write;
+use core::fmt::Write as _;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use cortex_m_semihosting::{debug, hio};
 use runtime::format::{Activation, Layer};
 use runtime::kernels::dense;
 use runtime::{Decoder, Digit, LatentSampler, Model};
 
+use crate::semihosting::println;
 use crate::stack;
 
 #[cfg(feature = "microbit")]
@@ -21,26 +21,6 @@ const CORE: &str = "cortex-m4";
 const CALIBRATION_LOOPS: u32 = 1_000_000;
 
 static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
-
-/// Writes a line to the host console.
-pub fn println(args: core::fmt::Arguments<'_>) {
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_fmt(args);
-        let _ = out.write_str("\n");
-    }
-}
-
-/// Ends the program (QEMU exits with 0 or 1).
-pub fn exit(success: bool) -> ! {
-    debug::exit(if success {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
 
 fn now() -> u64 {
     loop {

@@ -13,6 +13,9 @@
 #[cfg(not(feature = "size-probe"))]
 mod bench;
 #[cfg(not(feature = "size-probe"))]
+#[path = "../../semihosting.rs"]
+mod semihosting;
+#[cfg(not(feature = "size-probe"))]
 mod stack;
 
 use cortex_m_rt::entry;
@@ -57,21 +60,21 @@ fn main() -> ! {
     stack::paint();
     match Model::from_bytes(MODEL_BYTES) {
         Ok(model) => bench::run(&model),
-        Err(e) => bench::println(format_args!("MODEL ERROR {e}")),
+        Err(e) => semihosting::println(format_args!("MODEL ERROR {e}")),
     }
-    bench::exit(true)
+    semihosting::exit(true)
 }
 
 #[cfg(not(feature = "size-probe"))]
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    bench::println(format_args!("HARDFAULT at pc={:#010x}", frame.pc()));
-    bench::exit(false)
+    semihosting::println(format_args!("HARDFAULT at pc={:#010x}", frame.pc()));
+    semihosting::exit(false)
 }
 
 #[cfg(not(feature = "size-probe"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    bench::println(format_args!("PANIC {info}"));
-    bench::exit(false)
+    semihosting::println(format_args!("PANIC {info}"));
+    semihosting::exit(false)
 }

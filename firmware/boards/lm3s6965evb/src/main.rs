@@ -13,6 +13,7 @@
 #![no_main]
 
 mod pl022;
+#[path = "../../semihosting.rs"]
 mod semihosting;
 
 use core::sync::atomic::{AtomicU32, Ordering};
