@@ -62,23 +62,29 @@ proptest! {
     fn blocked_equals_reference_on_activations(layer in layer_strategy(), seed in any::<u64>()) {
         let mut rng = runtime::Rng::new(seed);
         let x: Vec<u8> = (0..layer.inputs).map(|_| rng.next_u32() as u8).collect();
-        let o = usize::from(layer.outputs);
-        let (mut a, mut b) = (vec![0i32; o], vec![0i32; o]);
-        reference::dense(&layer.view(), &x, &mut a, |v| v);
-        blocked::dense(&layer.view(), &x, &mut b, |v| v);
-        prop_assert_eq!(a, b);
+        prop_assert_eq!(run_reference(&layer, &x), run_blocked(&layer, &x));
     }
 
     #[test]
     fn blocked_equals_reference_on_latents(layer in layer_strategy(), seed in any::<u64>()) {
         let mut rng = runtime::Rng::new(seed);
         let x: Vec<i16> = (0..layer.inputs).map(|_| rng.next_u32() as i16).collect();
-        let o = usize::from(layer.outputs);
-        let (mut a, mut b) = (vec![0i32; o], vec![0i32; o]);
-        reference::dense(&layer.view(), &x, &mut a, |v| v);
-        blocked::dense(&layer.view(), &x, &mut b, |v| v);
-        prop_assert_eq!(a, b);
+        prop_assert_eq!(run_reference(&layer, &x), run_blocked(&layer, &x));
     }
+}
+
+/// The reference kernel's accumulators (requantized, no activation).
+fn run_reference<X: runtime::kernels::Input>(layer: &OwnedLayer, x: &[X]) -> Vec<i32> {
+    let mut out = vec![0i32; usize::from(layer.outputs)];
+    reference::dense(&layer.view(), x, &mut out, |v| v);
+    out
+}
+
+/// The four-channel kernel's, likewise.
+fn run_blocked<X: runtime::kernels::Input>(layer: &OwnedLayer, x: &[X]) -> Vec<i32> {
+    let mut out = vec![0i32; usize::from(layer.outputs)];
+    blocked::dense(&layer.view(), x, &mut out, |v| v);
+    out
 }
 
 #[test]
@@ -100,10 +106,10 @@ fn extreme_values_agree() {
                 .collect(),
         };
         let x = vec![255u8; usize::from(inputs)];
-        let o = usize::from(outputs);
-        let (mut a, mut b) = (vec![0i32; o], vec![0i32; o]);
-        reference::dense(&layer.view(), &x, &mut a, |v| v);
-        blocked::dense(&layer.view(), &x, &mut b, |v| v);
-        assert_eq!(a, b, "{inputs}x{outputs}");
+        assert_eq!(
+            run_reference(&layer, &x),
+            run_blocked(&layer, &x),
+            "{inputs}x{outputs}"
+        );
     }
 }
