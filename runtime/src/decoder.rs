@@ -2,14 +2,17 @@
 
 use crate::error::DecodeError;
 use crate::format::Layer;
+use crate::format::MAX_LATENT_DIM;
 use crate::image::GrayImage;
-use crate::kernels::{dense, Input};
+use crate::kernels::dense;
 use crate::latent::Latent;
+use crate::layout::padded_inputs;
 use crate::model::Model;
 use crate::sigmoid::grey_of_logit;
 
 /// Runs a validated [`Model`] with scratch space for hidden layers up to `W`
-/// wide: `2 * W` bytes, fixed at compile time. No heap, bounded stack.
+/// wide (rounded up to a multiple of 4): `2 * W` i16 values, fixed at compile
+/// time, word-aligned for the kernels' word loads. No heap, bounded stack.
 ///
 /// ```
 /// use runtime::{Decoder, Digit, LatentSampler, Model};
@@ -24,14 +27,20 @@ use crate::sigmoid::grey_of_logit;
 #[derive(Debug)]
 pub struct Decoder<'m, const W: usize> {
     model: &'m Model<'m>,
-    ping: [u8; W],
-    pong: [u8; W],
+    ping: Scratch<W>,
+    pong: Scratch<W>,
 }
 
+/// Activations (or the latent) fed to a layer, word-aligned.
+#[derive(Debug, Clone)]
+#[repr(C, align(4))]
+struct Scratch<const N: usize>([i16; N]);
+
 impl<'m, const W: usize> Decoder<'m, W> {
-    /// A decoder for `model`; fails if a hidden layer is wider than `W`.
+    /// A decoder for `model`; fails if a hidden layer, rounded up to a
+    /// multiple of 4, is wider than `W`.
     pub fn new(model: &'m Model<'m>) -> Result<Self, DecodeError> {
-        let needed = model.max_hidden_width();
+        let needed = padded_inputs(model.max_hidden_width());
         if needed > W {
             return Err(DecodeError::ScratchTooSmall {
                 needed,
@@ -40,8 +49,8 @@ impl<'m, const W: usize> Decoder<'m, W> {
         }
         Ok(Decoder {
             model,
-            ping: [0; W],
-            pong: [0; W],
+            ping: Scratch([0; W]),
+            pong: Scratch([0; W]),
         })
     }
 
@@ -93,15 +102,21 @@ impl<'m, const W: usize> Decoder<'m, W> {
                 found: out.len(),
             });
         }
+        // The latent, zero-padded to a multiple of 4 inputs.
+        let mut z = Scratch([0i16; MAX_LATENT_DIM]);
+        for (d, &s) in z.0.iter_mut().zip(latent) {
+            *d = s;
+        }
+        let z = z.0.get(..padded_inputs(latent.len())).unwrap_or(&[]);
         let Some((final_layer, hidden)) = model.layers().split_last() else {
             return Ok(()); // unreachable for a validated model
         };
         let Some((first, rest)) = hidden.split_first() else {
-            dense(final_layer, latent, out, last);
+            dense(final_layer, z, out, last);
             return Ok(());
         };
-        let (mut src, mut dst) = (&mut self.ping, &mut self.pong);
-        let mut width = hidden_layer(first, latent, src)?;
+        let (mut src, mut dst) = (&mut self.ping.0, &mut self.pong.0);
+        let mut width = hidden_layer(first, z, src)?;
         for layer in rest {
             let input = src.get(..width).ok_or(DecodeError::ScratchTooSmall {
                 needed: width,
@@ -119,19 +134,23 @@ impl<'m, const W: usize> Decoder<'m, W> {
     }
 }
 
-/// Runs a ReLU layer into `scratch`, returning its output width.
-fn hidden_layer<X: Input, const W: usize>(
+/// Runs a ReLU layer into `scratch`, zeroes the padding after its outputs,
+/// and returns its padded width (what the next layer reads).
+fn hidden_layer<const W: usize>(
     layer: &Layer<'_>,
-    input: &[X],
-    scratch: &mut [u8; W],
+    input: &[i16],
+    scratch: &mut [i16; W],
 ) -> Result<usize, DecodeError> {
     let width = usize::from(layer.output_dim);
+    let padded = padded_inputs(width);
     let out = scratch
-        .get_mut(..width)
+        .get_mut(..padded)
         .ok_or(DecodeError::ScratchTooSmall {
-            needed: width,
+            needed: padded,
             capacity: W,
         })?;
-    dense(layer, input, out, |v| v.clamp(0, 255) as u8);
-    Ok(width)
+    let (values, padding) = out.split_at_mut(width.min(padded));
+    dense(layer, input, values, |v| v.clamp(0, 255) as i16);
+    padding.fill(0);
+    Ok(padded)
 }

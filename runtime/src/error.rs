@@ -5,7 +5,7 @@ use core::fmt;
 /// Which per-layer array of the model file an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
-    /// `weights`: `output_dim * input_dim` int8 values.
+    /// `weights`: int8 values in the blocked layout, padded (see [`crate::layout`]).
     Weights,
     /// `bias`: `output_dim` little-endian i32 values.
     Bias,
@@ -131,6 +131,19 @@ pub enum ModelError {
         /// Index of the layer.
         layer: usize,
     },
+    /// A layer's alignment padding is longer than 3 bytes or not zero, or a
+    /// weight in the padding rows or columns of the blocked layout is not zero.
+    BadPadding {
+        /// Index of the layer.
+        layer: usize,
+    },
+    /// A layer's weights do not start at a file offset that is a multiple of 4.
+    MisalignedWeights {
+        /// Index of the layer.
+        layer: usize,
+        /// Their offset from the start of the file.
+        offset: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -211,6 +224,14 @@ impl fmt::Display for ModelError {
                     "layer {layer}: weight -128 (weights must lie in [-127, 127])"
                 )
             }
+            ModelError::BadPadding { layer } => write!(
+                f,
+                "layer {layer}: padding is not zero (alignment bytes or padded weights)"
+            ),
+            ModelError::MisalignedWeights { layer, offset } => write!(
+                f,
+                "layer {layer}: weights start at file offset {offset}, not a multiple of 4"
+            ),
         }
     }
 }

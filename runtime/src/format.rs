@@ -4,7 +4,7 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"VAEQ"
-//! 4       2     format version, u16 little-endian (this runtime: 1)
+//! 4       2     format version, u16 little-endian (this runtime: 2)
 //! 6       4     payload length N, u32 little-endian
 //! 10      N     payload: postcard encoding of `ModelBody`
 //! 10+N    4     CRC-32 (IEEE) of the payload, u32 little-endian
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
 /// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Size of the fixed header (magic, version, payload length).
 pub const HEADER_LEN: usize = 10;
 /// Size of the CRC-32 trailer.
@@ -59,9 +59,13 @@ pub struct Layer<'a> {
     pub input_dim: u16,
     /// Number of outputs (rows of the weight matrix, output channels).
     pub output_dim: u16,
-    /// `output_dim * input_dim` int8 weights in `[-127, 127]`, row-major: the
-    /// `input_dim` weights of output channel 0 first.
+    /// 0 to 3 zero bytes, so that `weights` starts at a file offset that is
+    /// a multiple of 4 (see [`ModelBody::align_weights`]): word loads of the
+    /// optimized kernels need it.
     #[serde(borrow)]
+    pub padding: &'a [u8],
+    /// The int8 weights in `[-127, 127]`, in the blocked layout of
+    /// [`crate::layout`]: `padded_outputs * padded_inputs` bytes.
     pub weights: &'a [u8],
     /// `output_dim` i32 biases, little-endian, in accumulator units.
     pub bias: &'a [u8],
@@ -69,6 +73,58 @@ pub struct Layer<'a> {
     pub multiplier: &'a [u8],
     /// `output_dim` i8 requantization shifts in `[-31, 30]`.
     pub shift: &'a [u8],
+}
+
+/// Zero bytes that [`ModelBody::align_weights`] borrows padding from.
+static ZEROS: [u8; 3] = [0; 3];
+
+impl<'a> ModelBody<'a> {
+    /// Sets every layer's `padding` so that its weights start at a file
+    /// offset that is a multiple of 4 when this body is encoded.
+    ///
+    /// The offsets follow from postcard's encoding (see
+    /// `docs/model-format.md`): the padding's own length prefix is always one
+    /// byte, so each layer's padding only depends on what precedes it.
+    pub fn align_weights(&mut self) {
+        let head = (
+            self.name,
+            self.latent_dim,
+            self.image_width,
+            self.image_height,
+        );
+        let mut pos = HEADER_LEN
+            .saturating_add(encoded_size(&head))
+            .saturating_add(varint_len(self.layers.len()));
+        for layer in self.layers.iter_mut() {
+            pos = pos
+                .saturating_add(encoded_size(&(
+                    layer.activation,
+                    layer.input_dim,
+                    layer.output_dim,
+                )))
+                .saturating_add(1);
+            let weights_at = pos.saturating_add(varint_len(layer.weights.len()));
+            let pad = (4 - weights_at % 4) % 4;
+            layer.padding = ZEROS.get(..pad).unwrap_or(&[]);
+            pos = pos.saturating_add(pad).saturating_add(encoded_size(&(
+                layer.weights,
+                layer.bias,
+                layer.multiplier,
+                layer.shift,
+            )));
+        }
+    }
+}
+
+/// Bytes postcard needs for `value` (0 if it cannot be encoded).
+fn encoded_size<T: Serialize + ?Sized>(value: &T) -> usize {
+    postcard::experimental::serialized_size(value).unwrap_or(0)
+}
+
+/// Bytes of postcard's LEB128 varint for a length.
+pub(crate) fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - n.leading_zeros();
+    bits.div_ceil(7).max(1) as usize
 }
 
 /// The postcard-encoded payload of a model file.

@@ -1,6 +1,8 @@
 //! # runtime: an integer VAE decoder for microcontrollers
 //!
-//! `#![no_std]`, no heap, no `unsafe`, no floating point on the decode path.
+//! `#![no_std]`, no heap, no floating point on the decode path, and no
+//! `unsafe` outside the hand-written Cortex-M kernels in `kernels::asm`
+//! (each with a safe twin that host tests prove bit-identical).
 //! It loads a quantized decoder straight from flash ([`Model::from_bytes`]
 //! borrows, never copies), samples latents from N(0, I) with a seeded PRNG
 //! ([`LatentSampler`]), runs the integer network ([`Decoder`]) and draws the
@@ -15,7 +17,7 @@
 //! # let model_bytes = runtime::testing::tiny_model_bytes();
 //! // On a device: `static MODEL: &[u8] = include_bytes!("../models/mcu.postcard");`
 //! let model = Model::from_bytes(&model_bytes)?;        // validated, zero-copy
-//! let mut decoder = Decoder::<64>::new(&model)?;       // 2 x 64 bytes of scratch
+//! let mut decoder = Decoder::<64>::new(&model)?;       // 2 x 64 i16 of scratch
 //! let mut sampler = LatentSampler::new(42);            // seeded: reproducible
 //! let z = sampler.sample(model.latent_dim());
 //! let mut digit = Digit::new();
@@ -30,7 +32,7 @@
 //! Feature `std` (host only) adds [`quantize`]: post-training quantization of
 //! a float decoder into this format, and an f64 reference decoder.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -47,6 +49,7 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod aligned;
 mod crc32;
 mod decoder;
 mod draw;
@@ -55,6 +58,7 @@ pub mod format;
 mod image;
 pub mod kernels;
 mod latent;
+pub mod layout;
 mod model;
 mod normal;
 mod prng;
@@ -67,6 +71,7 @@ pub mod quantize;
 #[doc(hidden)]
 pub mod testing;
 
+pub use aligned::Aligned;
 pub use crc32::crc32;
 pub use decoder::Decoder;
 pub use draw::{FromGrey, ImageView};
@@ -76,5 +81,5 @@ pub use latent::{Latent, LatentSampler};
 pub use model::{Model, WriteError};
 pub use normal::{next_normal_q12, normal_q12};
 pub use prng::Rng;
-pub use requant::requantize;
+pub use requant::{requantize, requantize_fast};
 pub use sigmoid::grey_of_logit;

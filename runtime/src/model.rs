@@ -12,6 +12,7 @@ use crate::format::{
     Activation, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_ABS_BIAS, MAX_IMAGE_SIDE,
     MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN, TRAILER_LEN,
 };
+use crate::layout;
 
 /// A validated model whose weights borrow from the bytes it was loaded from.
 ///
@@ -114,6 +115,12 @@ impl<'a> Model<'a> {
         if !rest.is_empty() {
             return Err(ModelError::PayloadTooLong(rest.len()));
         }
+        for (layer, l) in body.layers.iter().enumerate() {
+            let offset = (l.weights.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+            if offset % 4 != 0 {
+                return Err(ModelError::MisalignedWeights { layer, offset });
+            }
+        }
         Self::from_body(body)
     }
 
@@ -179,7 +186,7 @@ impl<'a> Model<'a> {
             .unwrap_or(0)
     }
 
-    /// Total bytes of int8 weights.
+    /// Total bytes of stored weights (int8, including the layout's padding).
     pub fn weight_bytes(&self) -> usize {
         self.layers().iter().map(|l| l.weights.len()).sum()
     }
@@ -265,6 +272,15 @@ fn check_len(layer: usize, field: Field, bytes: &[u8], expected: usize) -> Resul
     }
 }
 
+/// Whether every weight outside the layer's `output_dim x input_dim` (the
+/// layout's padding rows and columns) is zero, as kernels rely on.
+fn zero_padded(layer: &Layer<'_>) -> bool {
+    let (m, k) = (usize::from(layer.output_dim), usize::from(layer.input_dim));
+    let (mp, kp) = (layout::padded_outputs(m), layout::padded_inputs(k));
+    let w = |r, i| layout::weight(layer.weights, kp, r, i) == Some(0);
+    (m..mp).all(|r| (0..kp).all(|i| w(r, i))) && (0..m).all(|r| (k..kp).all(|i| w(r, i)))
+}
+
 /// Decodes little-endian i32 values.
 pub(crate) fn le_i32s(bytes: &[u8]) -> impl Iterator<Item = i32> + '_ {
     bytes
@@ -340,7 +356,7 @@ fn validate_layer(
         index,
         Field::Weights,
         layer.weights,
-        inputs.saturating_mul(outputs),
+        layout::packed_len(outputs, inputs),
     )?;
     check_len(index, Field::Bias, layer.bias, outputs.saturating_mul(4))?;
     check_len(
@@ -350,8 +366,13 @@ fn validate_layer(
         outputs.saturating_mul(4),
     )?;
     check_len(index, Field::Shift, layer.shift, outputs)?;
-    if layer.weights.contains(&0x80) {
+    // -128 is 0x00 in an even (excess-128) row, 0x80 in an odd row.
+    let minus_128 = |(at, &b): (usize, &u8)| b == if at % 2 == 0 { 0x00 } else { 0x80 };
+    if layer.weights.iter().enumerate().any(minus_128) {
         return Err(ModelError::WeightOutOfRange { layer: index });
+    }
+    if layer.padding.len() > 3 || layer.padding.iter().any(|&b| b != 0) || !zero_padded(layer) {
+        return Err(ModelError::BadPadding { layer: index });
     }
     for (channel, bias) in le_i32s(layer.bias).enumerate() {
         if !(-MAX_ABS_BIAS..=MAX_ABS_BIAS).contains(&bias) {

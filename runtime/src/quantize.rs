@@ -205,6 +205,7 @@ impl QuantizedModel {
                     activation: l.activation,
                     input_dim: l.input_dim,
                     output_dim: l.output_dim,
+                    padding: &[],
                     weights: &l.weights,
                     bias: &l.bias,
                     multiplier: &l.multiplier,
@@ -216,13 +217,15 @@ impl QuantizedModel {
                     max: crate::format::MAX_LAYERS,
                 })?;
         }
-        Model::from_body(ModelBody {
+        let mut body = ModelBody {
             name: &self.name,
             latent_dim: self.latent_dim,
             image_width: self.image_width,
             image_height: self.image_height,
             layers,
-        })
+        };
+        body.align_weights();
+        Model::from_body(body)
     }
 
     /// The encoded model file.
@@ -330,6 +333,7 @@ pub fn quantize(
             shift: Vec::new(),
         };
         let mut scales = Vec::with_capacity(layer.output_dim);
+        let mut row_major = Vec::with_capacity(layer.weights.len());
         for (channel, (row, &b)) in layer
             .weights
             .chunks_exact(layer.input_dim.max(1))
@@ -338,9 +342,9 @@ pub fn quantize(
         {
             let max_abs = row.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
             let w_scale = if max_abs > 0.0 { max_abs / 127.0 } else { 1.0 };
-            owned.weights.extend(
+            row_major.extend(
                 row.iter()
-                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-127.0, 127.0) as i8 as u8),
+                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-127.0, 127.0) as i8),
             );
             let acc_scale = in_scale * w_scale;
             let bias_q = (f64::from(b) / acc_scale).round();
@@ -361,6 +365,7 @@ pub fn quantize(
             owned.shift.push(s as u8);
             scales.push(w_scale);
         }
+        owned.weights = crate::layout::pack(layer.output_dim, layer.input_dim, &row_major);
         q.layers.push(owned);
         q.output_scales.push(out_scale);
         q.weight_scales.push(scales);

@@ -31,9 +31,69 @@ pub fn requantize(acc: i32, multiplier: i32, shift: i8) -> i32 {
     scaled.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
+/// [`requantize`] with a cheaper path for the common case `shift < 0`
+/// (scale below 1/2): the same result, bit for bit, for every input.
+///
+/// With `t = 31 - shift >= 32`, `floor((P + 2^(t-1)) / 2^t)` equals
+/// `floor((q + 2^(s-1)) / 2^s)` where `q = floor(P / 2^31)` and `s = -shift`
+/// (nested floor divisions compose), and `floor((q + 2^(s-1)) / 2^s)` is
+/// `(q >> s)` plus bit `s - 1` of `q`, so no 64-bit shift or add is needed:
+/// on a Cortex-M3/M4 this is `smull` and a few 32-bit operations.
+#[inline]
+pub fn requantize_fast(acc: i32, multiplier: i32, shift: i8) -> i32 {
+    if (-31..0).contains(&shift) {
+        let q = mul_shr31(acc, multiplier);
+        let s = shift.unsigned_abs() as u32; // in [1, 31]
+        (q >> s).wrapping_add((q >> (s - 1)) & 1)
+    } else {
+        requantize(acc, multiplier, shift)
+    }
+}
+
+/// `floor(a * b / 2^31)`, which fits i32 for any i32 `a` and `b`.
+#[inline]
+fn mul_shr31(a: i32, b: i32) -> i32 {
+    ((i64::from(a) * i64::from(b)) >> 31) as i32
+}
+
 #[cfg(test)]
 mod tests {
-    use super::requantize;
+    use super::{requantize, requantize_fast};
+
+    #[test]
+    fn fast_path_is_bit_identical() {
+        let mut state = 0x9E37_79B9u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let edges = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            i32::MAX,
+            i32::MIN,
+            1 << 30,
+            -(1 << 30),
+            12_345_678,
+        ];
+        for s in -31i8..=30 {
+            for &a in &edges {
+                for &m in &[0, 1, 1 << 30, i32::MAX, 1_518_500_250] {
+                    assert_eq!(requantize_fast(a, m, s), requantize(a, m, s), "{a} {m} {s}");
+                }
+            }
+            for _ in 0..20_000 {
+                let a = next() as i32 >> (next() % 32);
+                let m = (next() >> 1) as i32;
+                assert_eq!(requantize_fast(a, m, s), requantize(a, m, s), "{a} {m} {s}");
+            }
+        }
+    }
 
     /// Exact rational reference: round(acc * m / 2^(31 - shift)), halves up.
     fn oracle(acc: i32, m: i32, shift: i8) -> i128 {

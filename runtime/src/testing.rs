@@ -2,6 +2,7 @@
 //! trained): latent 2 -> 8 ReLU -> 28 x 28 logits. Hidden from the docs.
 
 use crate::format::{Activation, Layer, ModelBody};
+use crate::layout::{pack_into, packed_len};
 use crate::model::Model;
 use crate::prng::Rng;
 
@@ -41,23 +42,33 @@ fn fill_requant(
     }
 }
 
+/// Weight `(r, k)` of a row-major byte matrix with `inputs` columns.
+fn row_major(w: &[u8], inputs: usize, r: usize, k: usize) -> i8 {
+    w.get(r * inputs + k).map_or(0, |&b| b as i8)
+}
+
 /// Encodes the tiny model (deterministic) into a fixed-capacity buffer.
 pub fn tiny_model_bytes() -> heapless::Vec<u8, TINY_MODEL_CAPACITY> {
     let mut rng = Rng::new(2024);
     let mut w0 = [0u8; LATENT * HIDDEN];
+    let mut p0 = [0u8; packed_len(HIDDEN, LATENT)];
     let (mut b0, mut m0, mut s0) = ([0u8; HIDDEN * 4], [0u8; HIDDEN * 4], [0u8; HIDDEN]);
     let mut w1 = [0u8; HIDDEN * PIXELS];
+    let mut p1 = [0u8; packed_len(PIXELS, HIDDEN)];
     let (mut b1, mut m1, mut s1) = ([0u8; PIXELS * 4], [0u8; PIXELS * 4], [0u8; PIXELS]);
     fill_weights(&mut rng, &mut w0);
     fill_requant(&mut rng, &mut b0, &mut m0, &mut s0, 200_000, -13);
     fill_weights(&mut rng, &mut w1);
     fill_requant(&mut rng, &mut b1, &mut m1, &mut s1, 30_000, -1);
+    pack_into(HIDDEN, LATENT, |r, k| row_major(&w0, LATENT, r, k), &mut p0);
+    pack_into(PIXELS, HIDDEN, |r, k| row_major(&w1, HIDDEN, r, k), &mut p1);
     let mut layers = heapless::Vec::new();
     let l0 = Layer {
         activation: Activation::Relu,
         input_dim: LATENT as u16,
         output_dim: HIDDEN as u16,
-        weights: &w0,
+        padding: &[],
+        weights: &p0,
         bias: &b0,
         multiplier: &m0,
         shift: &s0,
@@ -66,20 +77,22 @@ pub fn tiny_model_bytes() -> heapless::Vec<u8, TINY_MODEL_CAPACITY> {
         activation: Activation::Logits,
         input_dim: HIDDEN as u16,
         output_dim: PIXELS as u16,
-        weights: &w1,
+        padding: &[],
+        weights: &p1,
         bias: &b1,
         multiplier: &m1,
         shift: &s1,
     };
     let _ = layers.push(l0);
     let _ = layers.push(l1);
-    let body = ModelBody {
+    let mut body = ModelBody {
         name: "tiny-random",
         latent_dim: LATENT as u16,
         image_width: 28,
         image_height: 28,
         layers,
     };
+    body.align_weights();
     let mut buf = [0u8; TINY_MODEL_CAPACITY];
     let len = Model::from_body(body)
         .ok()

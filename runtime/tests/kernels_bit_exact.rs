@@ -1,37 +1,61 @@
-//! Every kernel gives exactly the reference kernel's output, for random
-//! layers of odd and even sizes, both input kinds (u8 activations and the
-//! i16 Q12 latent) and extreme values.
+//! Every kernel gives exactly the reference kernel's output, and the
+//! reference gives exactly a row-major i64 oracle's, for random layers of odd
+//! and even sizes, both input kinds (activations in [0, 255] and the i16 Q12
+//! latent) and extreme values. The assembly kernels are the safe twins
+//! tested here; `tests/tests/cores_bit_exact.rs` checks the assembly itself
+//! on each core under QEMU.
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{blocked, reference};
+use runtime::kernels::{block, dense, paired, reference, run_blocks};
+use runtime::layout::{pack, padded_inputs};
 
 #[derive(Debug, Clone)]
 struct OwnedLayer {
     inputs: u16,
     outputs: u16,
+    row_major: Vec<i8>,
     weights: Vec<u8>,
-    bias: Vec<u8>,
-    multiplier: Vec<u8>,
-    shift: Vec<u8>,
+    bias: Vec<i32>,
+    multiplier: Vec<i32>,
+    shift: Vec<i8>,
+    bias_bytes: Vec<u8>,
+    multiplier_bytes: Vec<u8>,
+    shift_bytes: Vec<u8>,
 }
 
 impl OwnedLayer {
+    fn new(inputs: u16, outputs: u16, w: Vec<i8>, b: Vec<i32>, m: Vec<i32>, s: Vec<i8>) -> Self {
+        OwnedLayer {
+            inputs,
+            outputs,
+            weights: pack(usize::from(outputs), usize::from(inputs), &w),
+            row_major: w,
+            bias_bytes: b.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            multiplier_bytes: m.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            shift_bytes: s.iter().map(|&v| v as u8).collect(),
+            bias: b,
+            multiplier: m,
+            shift: s,
+        }
+    }
+
     fn view(&self) -> Layer<'_> {
         Layer {
             activation: Activation::Relu,
             input_dim: self.inputs,
             output_dim: self.outputs,
+            padding: &[],
             weights: &self.weights,
-            bias: &self.bias,
-            multiplier: &self.multiplier,
-            shift: &self.shift,
+            bias: &self.bias_bytes,
+            multiplier: &self.multiplier_bytes,
+            shift: &self.shift_bytes,
         }
     }
 }
 
-fn layer_strategy() -> impl Strategy<Value = OwnedLayer> {
-    (1u16..=37, 1u16..=23).prop_flat_map(|(inputs, outputs)| {
+fn layer_strategy(max_inputs: u16) -> impl Strategy<Value = OwnedLayer> {
+    (1u16..=max_inputs, 1u16..=29).prop_flat_map(|(inputs, outputs)| {
         let n = usize::from(inputs) * usize::from(outputs);
         let o = usize::from(outputs);
         (
@@ -40,76 +64,158 @@ fn layer_strategy() -> impl Strategy<Value = OwnedLayer> {
             proptest::collection::vec(0i32..=i32::MAX, o),
             proptest::collection::vec(-31i8..=30, o),
         )
-            .prop_map(move |(w, b, m, s)| OwnedLayer {
-                inputs,
-                outputs,
-                weights: w.iter().map(|&v| v as u8).collect(),
-                bias: b.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                multiplier: m.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                shift: s.iter().map(|&v| v as u8).collect(),
-            })
+            .prop_map(move |(w, b, m, s)| OwnedLayer::new(inputs, outputs, w, b, m, s))
     })
+}
+
+/// Inputs padded with zeros to the layout's multiple of 4.
+fn padded(layer: &OwnedLayer, x: Vec<i16>) -> Vec<i16> {
+    let mut x = x;
+    x.resize(padded_inputs(usize::from(layer.inputs)), 0);
+    x
 }
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 500,
+        cases: 400,
         failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Off)),
         ..ProptestConfig::default()
     })]
 
     #[test]
-    fn blocked_equals_reference_on_activations(layer in layer_strategy(), seed in any::<u64>()) {
+    fn kernels_agree_on_activations(layer in layer_strategy(70), seed in any::<u64>()) {
         let mut rng = runtime::Rng::new(seed);
-        let x: Vec<u8> = (0..layer.inputs).map(|_| rng.next_u32() as u8).collect();
-        prop_assert_eq!(run_reference(&layer, &x), run_blocked(&layer, &x));
+        let x = padded(&layer, (0..layer.inputs).map(|_| (rng.next_u32() % 256) as i16).collect());
+        let expect = run_oracle(&layer, &x);
+        prop_assert_eq!(&run_reference(&layer, &x), &expect);
+        prop_assert_eq!(&run_block(&layer, &x), &expect);
+        prop_assert!(paired::applies(&x));
+        prop_assert_eq!(&run_paired(&layer, &x), &expect);
+        prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 
     #[test]
-    fn blocked_equals_reference_on_latents(layer in layer_strategy(), seed in any::<u64>()) {
+    fn kernels_agree_on_latents(layer in layer_strategy(64), seed in any::<u64>()) {
         let mut rng = runtime::Rng::new(seed);
-        let x: Vec<i16> = (0..layer.inputs).map(|_| rng.next_u32() as i16).collect();
-        prop_assert_eq!(run_reference(&layer, &x), run_blocked(&layer, &x));
+        let x = padded(&layer, (0..layer.inputs).map(|_| rng.next_u32() as i16).collect());
+        let expect = run_oracle(&layer, &x);
+        prop_assert_eq!(&run_reference(&layer, &x), &expect);
+        prop_assert_eq!(&run_block(&layer, &x), &expect);
+        prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 }
 
-/// The reference kernel's accumulators (requantized, no activation).
-fn run_reference<X: runtime::kernels::Input>(layer: &OwnedLayer, x: &[X]) -> Vec<i32> {
+/// Row-major weights, i64 sums, and the reference requantization.
+fn run_oracle(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    let k = usize::from(layer.inputs);
+    (0..usize::from(layer.outputs))
+        .map(|r| {
+            let dot: i64 = (0..k)
+                .map(|i| i64::from(layer.row_major[r * k + i]) * i64::from(x[i]))
+                .sum();
+            let acc = i32::try_from(i64::from(layer.bias[r]) + dot).expect("in range");
+            runtime::requantize(acc, layer.multiplier[r], layer.shift[r])
+        })
+        .collect()
+}
+
+fn run_with(layer: &OwnedLayer, f: impl FnOnce(&Layer<'_>, &mut [i32])) -> Vec<i32> {
     let mut out = vec![0i32; usize::from(layer.outputs)];
-    reference::dense(&layer.view(), x, &mut out, |v| v);
+    f(&layer.view(), &mut out);
     out
 }
 
-/// The four-channel kernel's, likewise.
-fn run_blocked<X: runtime::kernels::Input>(layer: &OwnedLayer, x: &[X]) -> Vec<i32> {
-    let mut out = vec![0i32; usize::from(layer.outputs)];
-    blocked::dense(&layer.view(), x, &mut out, |v| v);
-    out
+fn run_reference(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| reference::dense(l, x, out, |v| v))
+}
+
+fn run_block(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| {
+        run_blocks(l, x, out, |v| v, block::block_sums)
+    })
+}
+
+fn run_paired(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| {
+        run_blocks(l, x, out, |v| v, paired::block_sums)
+    })
+}
+
+fn run_dense(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| dense(l, x, out, |v| v))
 }
 
 #[test]
 fn extreme_values_agree() {
-    for (inputs, outputs) in [(1u16, 1u16), (64, 5), (128, 7), (4096, 3)] {
+    // The largest layers the paired kernel takes (256 inputs) and beyond.
+    for (inputs, outputs) in [(1u16, 1u16), (64, 5), (128, 7), (256, 9), (4096, 3)] {
         let n = usize::from(inputs) * usize::from(outputs);
-        let layer = OwnedLayer {
-            inputs,
-            outputs,
-            weights: (0..n)
-                .map(|i| if i % 3 == 0 { 0x81 } else { 0x7F })
-                .collect(),
-            bias: (0..outputs)
-                .flat_map(|i| (if i % 2 == 0 { 1i32 << 30 } else { -(1 << 30) }).to_le_bytes())
-                .collect(),
-            multiplier: (0..outputs).flat_map(|_| i32::MAX.to_le_bytes()).collect(),
-            shift: (0..outputs)
-                .map(|i| if i % 2 == 0 { 30u8 } else { (-31i8) as u8 })
-                .collect(),
-        };
-        let x = vec![255u8; usize::from(inputs)];
-        assert_eq!(
-            run_reference(&layer, &x),
-            run_blocked(&layer, &x),
-            "{inputs}x{outputs}"
-        );
+        let o = usize::from(outputs);
+        let w = (0..n)
+            .map(|i| if i % 3 == 0 { -127 } else { 127 })
+            .collect();
+        let b = (0..o)
+            .map(|i| if i % 2 == 0 { 1 << 30 } else { -(1 << 30) })
+            .collect();
+        let s = (0..o).map(|i| if i % 2 == 0 { 30 } else { -31 }).collect();
+        let layer = OwnedLayer::new(inputs, outputs, w, b, vec![i32::MAX; o], s);
+        for value in [255i16, 1] {
+            let x = padded(&layer, vec![value; usize::from(inputs)]);
+            let expect = run_oracle(&layer, &x);
+            assert_eq!(run_reference(&layer, &x), expect, "{inputs}x{outputs}");
+            assert_eq!(run_block(&layer, &x), expect, "{inputs}x{outputs}");
+            if paired::applies(&x) {
+                assert_eq!(run_paired(&layer, &x), expect, "{inputs}x{outputs}");
+            }
+        }
     }
+    // Odd rows at the bound: all weights -127 or all +127 times 255, 256 inputs.
+    for sign in [-127i8, 127] {
+        let layer = OwnedLayer::new(
+            256,
+            2,
+            vec![sign; 512],
+            vec![0; 2],
+            vec![1 << 30; 2],
+            vec![-8; 2],
+        );
+        let x = padded(&layer, vec![255; 256]);
+        assert_eq!(run_paired(&layer, &x), run_oracle(&layer, &x));
+    }
+}
+
+#[test]
+fn paired_refuses_inputs_it_cannot_sum_exactly() {
+    assert!(!paired::applies(&[256]));
+    assert!(!paired::applies(&[-1]));
+    assert!(!paired::applies(&[0; 260]));
+    assert!(paired::applies(&[255; 256]));
+}
+
+/// A swapped row in the twin would be caught: sanity check of the test itself.
+#[test]
+fn a_wrong_kernel_fails() {
+    let layer = OwnedLayer::new(
+        8,
+        8,
+        (0..64).map(|i| i as i8).collect(),
+        vec![0; 8],
+        vec![1 << 30; 8],
+        vec![-1; 8],
+    );
+    let x = vec![3i16; 8];
+    let swapped = run_with(&layer, |l, out| {
+        run_blocks(
+            l,
+            &x,
+            out,
+            |v| v,
+            |b, x| {
+                let mut s = block::block_sums(b, x);
+                s.swap(1, 3);
+                s
+            },
+        )
+    });
+    assert_ne!(swapped, run_oracle(&layer, &x));
 }

@@ -15,6 +15,7 @@ fn body_of(bytes: &[u8]) -> ModelBody<'_> {
 fn edited<'a>(bytes: &'a [u8], edit: impl FnOnce(&mut ModelBody<'a>)) -> Vec<u8> {
     let mut body = body_of(bytes);
     edit(&mut body);
+    body.align_weights();
     encode_unchecked(&body, FORMAT_VERSION)
 }
 
@@ -112,8 +113,11 @@ fn empty_and_truncated() {
 #[test]
 fn bad_magic_and_version() {
     let mut bytes = small_model_bytes(5);
-    bytes[4..6].copy_from_slice(&2u16.to_le_bytes());
-    assert_eq!(load_err(&bytes), ModelError::UnsupportedVersion(2));
+    // Version 1 (row-major weights) and any future version are refused.
+    for version in [1u16, FORMAT_VERSION + 1] {
+        bytes[4..6].copy_from_slice(&version.to_le_bytes());
+        assert_eq!(load_err(&bytes), ModelError::UnsupportedVersion(version));
+    }
     bytes[0] = b'X';
     assert_eq!(load_err(&bytes), ModelError::BadMagic(*b"XAEQ"));
     assert_eq!(load_err(b"GIF89a"), ModelError::BadMagic(*b"GIF8"));
@@ -228,7 +232,7 @@ fn too_many_layers() {
     let good = small_model_bytes(9);
     let body = body_of(&good);
     // Square 4 -> 4 ReLU layers, then the original last layer fed by 4 values.
-    let w = [1u8; 16];
+    let w = runtime::layout::pack(4, 4, &[1i8; 16]);
     let bias = [0u8; 16];
     let mult = (1i32 << 30).to_le_bytes().repeat(4);
     let shift = [0u8; 4];
@@ -236,6 +240,7 @@ fn too_many_layers() {
         activation: Activation::Relu,
         input_dim: 4,
         output_dim: 4,
+        padding: &[],
         weights: &w,
         bias: &bias,
         multiplier: &mult,
@@ -243,7 +248,7 @@ fn too_many_layers() {
     };
     let mut last = body.layers[1];
     last.input_dim = 4;
-    let w_last = vec![1u8; 4 * 784];
+    let w_last = runtime::layout::pack(784, 4, &[1i8; 4 * 784]);
     last.weights = &w_last;
     let mut ok = body.clone();
     ok.layers.clear();
@@ -251,6 +256,7 @@ fn too_many_layers() {
         ok.layers.push(square).unwrap();
     }
     ok.layers.push(last).unwrap();
+    ok.align_weights();
     assert!(Model::from_bytes(&encode_unchecked(&ok, FORMAT_VERSION)).is_ok());
     // A 9-layer body cannot even be built as a heapless::Vec<_, 8>: encode the
     // sequence length by hand (postcard: varint count then elements).
@@ -306,12 +312,15 @@ fn out_of_range_values() {
     let good = small_model_bytes(11);
     let body = body_of(&good);
 
-    let mut w = body.layers[0].weights.to_vec();
-    w[3] = 0x80;
-    assert_eq!(
-        load_err(&edited(&good, |b| b.layers[0].weights = &w)),
-        ModelError::WeightOutOfRange { layer: 0 }
-    );
+    // -128 is 0x80 in an odd row (two's complement), 0x00 in an even row (excess-128).
+    for (at, byte) in [(3usize, 0x80u8), (2, 0x00)] {
+        let mut w = body.layers[0].weights.to_vec();
+        w[at] = byte;
+        assert_eq!(
+            load_err(&edited(&good, |b| b.layers[0].weights = &w)),
+            ModelError::WeightOutOfRange { layer: 0 }
+        );
+    }
 
     let mut bias = body.layers[1].bias.to_vec();
     bias[8..12].copy_from_slice(&((1i32 << 30) + 1).to_le_bytes());
@@ -359,4 +368,71 @@ fn every_error_has_a_message() {
         let text = e.to_string();
         assert!(text.len() > 10, "{e:?} -> {text:?}");
     }
+}
+
+#[test]
+fn padding_and_alignment() {
+    // latent 5 -> 13 -> 784: inputs pad to 8, rows to 16.
+    let dec = integration_tests::random_float_decoder(3, 5, &[13], 28, 28);
+    let q = runtime::quantize::quantize(
+        &dec,
+        &integration_tests::normal_latents(4, 64, 5),
+        runtime::quantize::Calibration::Max,
+        "padded",
+    )
+    .unwrap();
+    let good = q.to_bytes().unwrap();
+    let model = Model::from_bytes(&good).unwrap();
+    assert_eq!(model.layers()[0].weights.len(), 16 * 8);
+    assert_eq!(model.layers()[1].weights.len(), 784 * 16);
+    for l in model.layers() {
+        let offset = l.weights.as_ptr() as usize - good.as_ptr() as usize;
+        assert_eq!(offset % 4, 0, "weights aligned in the file");
+        assert!(l.padding.len() <= 3);
+    }
+    let body = body_of(&good);
+
+    // A nonzero weight in a padding row (row 13 of layer 0) or column (input 5).
+    let kp = runtime::layout::padded_inputs(5);
+    for (row, input) in [(13usize, 0usize), (0, 5)] {
+        let mut w = body.layers[0].weights.to_vec();
+        let at = runtime::layout::offset(kp, row, input);
+        w[at] = runtime::layout::encode(row, 1);
+        assert_eq!(
+            load_err(&edited(&good, |b| b.layers[0].weights = &w)),
+            ModelError::BadPadding { layer: 0 },
+            "({row}, {input})"
+        );
+    }
+
+    // Alignment bytes that are not zero, or one too many (misaligning the weights).
+    let mut nonzero = body.clone();
+    nonzero.align_weights();
+    let pad_len = nonzero.layers[1].padding.len();
+    static ONES: [u8; 3] = [1; 3];
+    nonzero.layers[1].padding = &ONES[..pad_len.max(1)];
+    let err = load_err(&encode_unchecked(&nonzero, FORMAT_VERSION));
+    assert!(
+        matches!(
+            err,
+            ModelError::BadPadding { layer: 1 } | ModelError::MisalignedWeights { layer: 1, .. }
+        ),
+        "{err:?}"
+    );
+    let mut shifted = body.clone();
+    shifted.align_weights();
+    static ZEROS: [u8; 3] = [0; 3];
+    shifted.layers[0].padding = &ZEROS[..(shifted.layers[0].padding.len() + 1) % 4];
+    match load_err(&encode_unchecked(&shifted, FORMAT_VERSION)) {
+        ModelError::MisalignedWeights { layer: 0, offset } => assert_ne!(offset % 4, 0),
+        other => panic!("{other:?}"),
+    }
+    assert!(format!(
+        "{}",
+        ModelError::MisalignedWeights {
+            layer: 0,
+            offset: 6
+        }
+    )
+    .contains("offset 6"));
 }

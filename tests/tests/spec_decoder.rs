@@ -50,6 +50,7 @@ impl<'a> Reader<'a> {
 struct SpecLayer<'a> {
     logits: bool,
     inputs: usize,
+    outputs: usize,
     weights: &'a [u8],
     bias: &'a [u8],
     multiplier: &'a [u8],
@@ -58,7 +59,7 @@ struct SpecLayer<'a> {
 
 fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
     assert_eq!(&file[..4], b"VAEQ");
-    assert_eq!(u16::from_le_bytes([file[4], file[5]]), 1);
+    assert_eq!(u16::from_le_bytes([file[4], file[5]]), 2);
     let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
     let payload = &file[10..10 + n];
     assert_eq!(
@@ -77,10 +78,23 @@ fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
         .map(|_| {
             let logits = r.varint() == 1;
             let inputs = r.varint() as usize;
-            let _outputs = r.varint();
+            let outputs = r.varint() as usize;
+            let padding = r.bytes();
+            assert!(padding.len() <= 3 && padding.iter().all(|&b| b == 0));
+            // "weights start at a file offset that is a multiple of 4":
+            // header (10) + payload position + the weights' length prefix.
+            let mut probe = Reader {
+                bytes: r.bytes,
+                at: r.at,
+            };
+            let len = probe.varint() as usize;
+            assert_eq!((10 + probe.at) % 4, 0, "weights aligned");
+            let (rows, cols) = (outputs.div_ceil(8) * 8, inputs.div_ceil(4) * 4);
+            assert_eq!(len, rows * cols);
             SpecLayer {
                 logits,
                 inputs,
+                outputs,
                 weights: r.bytes(),
                 bias: r.bytes(),
                 multiplier: r.bytes(),
@@ -114,16 +128,28 @@ fn grey(logit: i128) -> u8 {
     }
 }
 
+/// Weight (row r, input k) as the spec's blocked layout stores it: blocks of
+/// 8 rows; per input pair 16 bytes; per row pair a word
+/// `[w(2p,2j)+128, w(2p+1,2j), w(2p,2j+1)+128, w(2p+1,2j+1)]`.
+fn spec_weight(l: &SpecLayer<'_>, r: usize, k: usize) -> i128 {
+    let cols = l.inputs.div_ceil(4) * 4;
+    let at = (r / 8) * 8 * cols + (k / 2) * 16 + ((r % 8) / 2) * 4 + (k % 2) * 2 + (r % 2);
+    let b = l.weights[at];
+    if r % 2 == 0 {
+        i128::from(b) - 128
+    } else {
+        i128::from(b as i8)
+    }
+}
+
 fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
     let mut x: Vec<i128> = latent_q12.iter().map(|&v| i128::from(v)).collect();
     for l in layers {
         let mut y = Vec::new();
-        for (c, row) in l.weights.chunks(l.inputs).enumerate() {
+        for c in 0..l.outputs {
             let acc = i32_at(l.bias, c)
-                + row
-                    .iter()
-                    .zip(&x)
-                    .map(|(&w, &v)| i128::from(w as i8) * v)
+                + (0..l.inputs)
+                    .map(|k| spec_weight(l, c, k) * x[k])
                     .sum::<i128>();
             let v = scale(acc, i32_at(l.multiplier, c), l.shift[c] as i8);
             y.push(if l.logits {

@@ -1,6 +1,7 @@
 //! Selects the board's memory map, embeds the model (`FIRMWARE_MODEL`,
 //! default the committed `models/mcu.postcard`), and generates the
-//! reference 128x784 layer with pseudo-random int8 weights (the layer size
+//! reference 128x784 layer with pseudo-random int8 weights (packed in the
+//! model format's layout) (the layer size
 //! CMSIS-NN figures are quoted for), identical for every build.
 include!("../build_common.rs");
 
@@ -34,9 +35,10 @@ fn main() {
 
     let (inputs, outputs) = (128usize, 784usize);
     let mut state = 0x1234_5678u32;
-    let weights: Vec<u8> = (0..inputs * outputs)
-        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8 as u8)
+    let row_major: Vec<i8> = (0..inputs * outputs)
+        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8)
         .collect();
+    let weights = runtime::layout::pack(outputs, inputs, &row_major);
     let mut bias = Vec::new();
     let mut multiplier = Vec::new();
     let mut shift = Vec::new();

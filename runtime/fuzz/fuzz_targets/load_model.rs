@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     exercise(data);
     let mut file = Vec::with_capacity(data.len() + 14);
     file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&1u16.to_le_bytes());
+    file.extend_from_slice(&runtime::format::FORMAT_VERSION.to_le_bytes());
     file.extend_from_slice(&(data.len() as u32).to_le_bytes());
     file.extend_from_slice(data);
     file.extend_from_slice(&runtime::crc32(data).to_le_bytes());

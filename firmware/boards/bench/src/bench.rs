@@ -4,8 +4,9 @@ use core::fmt::Write as _;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use runtime::format::{Activation, Layer};
-use runtime::kernels::dense;
-use runtime::{Decoder, Digit, LatentSampler, Model};
+use runtime::kernels::{dense, reference};
+use runtime::layout::{pack_into, packed_len, padded_inputs};
+use runtime::{Aligned, Decoder, Digit, LatentSampler, Model, Rng};
 
 use crate::semihosting::println;
 use crate::stack;
@@ -84,16 +85,24 @@ fn hash(values: impl Iterator<Item = u32>) -> u32 {
 }
 
 /// The input the host test uses too: `x[i] = (37 i + 11) mod 256`.
-fn activation_pattern<const N: usize>() -> [u8; N] {
-    core::array::from_fn(|i| (i.wrapping_mul(37).wrapping_add(11)) as u8)
+fn activation_pattern<const N: usize>() -> Aligned<[i16; N]> {
+    Aligned(core::array::from_fn(|i| {
+        i16::from((i.wrapping_mul(37).wrapping_add(11)) as u8)
+    }))
 }
+
+static REF_WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/ref_weights.bin"
+)));
 
 fn reference_layer() -> Layer<'static> {
     Layer {
         activation: Activation::Relu,
         input_dim: 128,
         output_dim: 784,
-        weights: include_bytes!(concat!(env!("OUT_DIR"), "/ref_weights.bin")),
+        padding: &[],
+        weights: &REF_WEIGHTS.0,
         bias: include_bytes!(concat!(env!("OUT_DIR"), "/ref_bias.bin")),
         multiplier: include_bytes!(concat!(env!("OUT_DIR"), "/ref_multiplier.bin")),
         shift: include_bytes!(concat!(env!("OUT_DIR"), "/ref_shift.bin")),
@@ -105,18 +114,22 @@ fn per_mac(instructions: u64, macs: u64) -> (u64, u64) {
     (hundredths / 100, hundredths % 100)
 }
 
-/// Times one layer on a fixed input and prints its line and hash.
+/// Times one layer on a fixed input (the latent for layer 0, else the
+/// activation pattern) and prints its line and hash.
 fn layer_line(clock: &Clock, name: &str, layer: &Layer<'_>, latent: &[i16]) {
     let mut out = [0i32; 784];
     let outputs = usize::from(layer.output_dim).min(out.len());
-    let x = activation_pattern::<1024>();
-    let inputs = usize::from(layer.input_dim).min(x.len());
+    let mut x = activation_pattern::<1024>();
+    let inputs = padded_inputs(usize::from(layer.input_dim)).min(x.0.len());
+    if !latent.is_empty() {
+        x.0.fill(0);
+        for (d, &z) in x.0.iter_mut().zip(latent) {
+            *d = z;
+        }
+    }
+    let x = &x.0[..inputs];
     let out = &mut out[..outputs];
-    let instructions = if latent.is_empty() {
-        clock.instructions(|| dense(layer, &x[..inputs], out, |v| v))
-    } else {
-        clock.instructions(|| dense(layer, latent, out, |v| v))
-    };
+    let instructions = clock.instructions(|| dense(layer, x, out, |v| v));
     let macs = u64::from(layer.input_dim) * u64::from(layer.output_dim);
     let (units, cents) = per_mac(instructions, macs);
     println(format_args!(
@@ -128,6 +141,85 @@ fn layer_line(clock: &Clock, name: &str, layer: &Layer<'_>, latent: &[i16]) {
         layer.input_dim,
         layer.output_dim,
         hash(out.iter().map(|&v| v as u32))
+    ));
+}
+
+/// Scratch width of the decoder: the committed model's hidden layers are at
+/// most 128 wide.
+const SCRATCH: usize = 128;
+
+/// Largest random layer of the on-device kernel check.
+const CHECK_MAX_IN: usize = 72;
+const CHECK_MAX_OUT: usize = 40;
+
+/// Runs the selected kernel and the reference kernel on random layers of
+/// odd and even sizes (activations and latent-like inputs, random
+/// requantization) and prints how many outputs differ: must be 0.
+fn kernel_check() {
+    let mut rng = Rng::new(7);
+    let mut weights = Aligned([0u8; packed_len(CHECK_MAX_OUT, CHECK_MAX_IN)]);
+    let (mut bias, mut mult, mut shift) = (
+        [0u8; CHECK_MAX_OUT * 4],
+        [0u8; CHECK_MAX_OUT * 4],
+        [0u8; CHECK_MAX_OUT],
+    );
+    let mut x = Aligned([0i16; CHECK_MAX_IN]);
+    let (mut layers, mut outputs_checked, mut mismatches) = (0u32, 0u32, 0u32);
+    for case in 0..60u32 {
+        let inputs = 1 + (rng.next_u32() as usize) % CHECK_MAX_IN;
+        let outputs = 1 + (rng.next_u32() as usize) % CHECK_MAX_OUT;
+        let seed = rng.next_u32();
+        let w = |r: usize, k: usize| {
+            let h =
+                seed ^ (r as u32).wrapping_mul(0x9E37_79B9) ^ (k as u32).wrapping_mul(0x85EB_CA6B);
+            let h = (h ^ (h >> 15)).wrapping_mul(0x2C1B_3C6D);
+            (((h >> 8) % 255) as i32 - 127) as i8
+        };
+        let Some(wbuf) = weights.0.get_mut(..packed_len(outputs, inputs)) else {
+            continue;
+        };
+        pack_into(outputs, inputs, w, wbuf);
+        for c in 0..outputs {
+            let b = (rng.next_u32() % 400_001) as i32 - 200_000;
+            bias[4 * c..4 * c + 4].copy_from_slice(&b.to_le_bytes());
+            let m = (1i32 << 30) + (rng.next_u32() >> 2) as i32;
+            mult[4 * c..4 * c + 4].copy_from_slice(&m.to_le_bytes());
+            shift[c] = (-((rng.next_u32() % 20) as i8) + 2) as u8;
+        }
+        let latent_like = case % 3 == 2;
+        x.0.fill(0);
+        for v in x.0.iter_mut().take(inputs) {
+            *v = if latent_like {
+                rng.next_u32() as i16 >> 2
+            } else {
+                (rng.next_u32() % 256) as i16
+            };
+        }
+        let layer = Layer {
+            activation: Activation::Relu,
+            input_dim: inputs as u16,
+            output_dim: outputs as u16,
+            padding: &[],
+            weights: wbuf,
+            bias: &bias[..outputs * 4],
+            multiplier: &mult[..outputs * 4],
+            shift: &shift[..outputs],
+        };
+        let xs = &x.0[..padded_inputs(inputs)];
+        let (mut fast, mut slow) = ([0i32; CHECK_MAX_OUT], [0i32; CHECK_MAX_OUT]);
+        dense(&layer, xs, &mut fast[..outputs], |v| v);
+        reference::dense(&layer, xs, &mut slow[..outputs], |v| v);
+        mismatches += fast[..outputs]
+            .iter()
+            .zip(&slow[..outputs])
+            .filter(|(a, b)| a != b)
+            .count() as u32;
+        outputs_checked += outputs as u32;
+        layers += 1;
+    }
+    println(format_args!(
+        "core={CORE} kernel={} kernel_check layers={layers} outputs={outputs_checked} mismatches={mismatches}",
+        runtime::kernels::SELECTED
     ));
 }
 
@@ -143,6 +235,7 @@ pub fn run(model: &Model<'_>) {
     core.SYST.enable_interrupt();
     core.SYST.enable_counter();
     let clock = Clock::calibrate();
+    kernel_check();
 
     let latent = LatentSampler::new(1).sample(model.latent_dim());
     for (i, layer) in model.layers().iter().enumerate() {
@@ -153,7 +246,7 @@ pub fn run(model: &Model<'_>) {
     }
     layer_line(&clock, "", &reference_layer(), &[]);
 
-    let Ok(mut decoder) = Decoder::<256>::new(model) else {
+    let Ok(mut decoder) = Decoder::<SCRATCH>::new(model) else {
         return;
     };
     let mut digit = Digit::new();
@@ -189,7 +282,7 @@ pub fn run(model: &Model<'_>) {
     println(format_args!(
         "core={CORE} ram static_bytes={} decode_stack_bytes={decode_stack} decoder_bytes={} digit_bytes={} stack_peak_bytes={}",
         stack::static_bytes(),
-        core::mem::size_of::<Decoder<'_, 256>>(),
+        core::mem::size_of::<Decoder<'_, SCRATCH>>(),
         core::mem::size_of::<Digit>(),
         stack::top() - stack::deepest()
     ));

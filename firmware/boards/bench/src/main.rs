@@ -24,15 +24,16 @@ use runtime::Model;
 use runtime::{Decoder, Digit, LatentSampler};
 
 /// The model (by default the committed `models/mcu.postcard`).
-pub static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard"));
+pub static MODEL_BYTES: &runtime::Aligned<[u8]> =
+    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
 /// The size probe: everything a device needs to draw a digit, nothing else.
 #[cfg(feature = "size-probe")]
 #[entry]
 fn main() -> ! {
     static SINK: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
-    if let Ok(model) = Model::from_bytes(MODEL_BYTES) {
-        if let Ok(mut decoder) = Decoder::<256>::new(&model) {
+    if let Ok(model) = Model::from_bytes(&MODEL_BYTES.0) {
+        if let Ok(mut decoder) = Decoder::<128>::new(&model) {
             let z = LatentSampler::new(1).sample(model.latent_dim());
             let mut digit = Digit::new();
             let _ = decoder.decode(&z, &mut digit);
@@ -58,7 +59,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[entry]
 fn main() -> ! {
     stack::paint();
-    match Model::from_bytes(MODEL_BYTES) {
+    match Model::from_bytes(&MODEL_BYTES.0) {
         Ok(model) => bench::run(&model),
         Err(e) => semihosting::println(format_args!("MODEL ERROR {e}")),
     }

@@ -22,7 +22,8 @@ use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
 
 /// The model (by default the committed `models/mcu.postcard`; the build
 /// takes another from `FIRMWARE_MODEL=path`), used in place in flash.
-static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard"));
+static MODEL_BYTES: &runtime::Aligned<[u8]> =
+    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
 /// Seed of the first frame; every frame continues the same sequence.
 const SEED: u64 = 1;
@@ -55,7 +56,7 @@ fn main() -> ! {
         delay.delay_ms(500);
     }
 
-    let model = match Model::from_bytes(MODEL_BYTES) {
+    let model = match Model::from_bytes(&MODEL_BYTES.0) {
         Ok(model) => model,
         Err(error) => {
             let _ = draw_error(&mut display, &error);

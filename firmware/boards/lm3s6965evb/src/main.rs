@@ -27,9 +27,10 @@ use runtime::Model;
 
 /// The model (by default the committed `models/mcu.postcard`; the build
 /// takes another from `FIRMWARE_MODEL=path`), linked into flash and used in place.
-static MODEL_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard"));
+static MODEL_BYTES: &runtime::Aligned<[u8]> =
+    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
-/// Widest hidden layer the firmware accepts (scratch: 2 x 256 bytes).
+/// Widest hidden layer the firmware accepts (scratch: 2 x 256 i16).
 const SCRATCH: usize = 256;
 
 #[derive(Clone, Copy)]
@@ -86,7 +87,7 @@ fn main() -> ! {
     let mut line = [0u8; 256];
     let args = parse_args(semihosting::command_line(&mut line));
 
-    match Model::from_bytes(MODEL_BYTES) {
+    match Model::from_bytes(&MODEL_BYTES.0) {
         Ok(model) => {
             semihosting::println(format_args!(
                 "MODEL OK name={} latent={} weights={} seed={}",
