@@ -119,6 +119,14 @@ pub enum ModelError {
         /// Output channel.
         channel: usize,
     },
+    /// A multiplier is not a multiple of `2^16` (the format keeps 15
+    /// significant bits, see `docs/model-format.md`).
+    MultiplierPrecision {
+        /// Index of the layer.
+        layer: usize,
+        /// Output channel.
+        channel: usize,
+    },
     /// A bias lies outside `[-2^30, 2^30]`, which could overflow the accumulator.
     BiasOutOfRange {
         /// Index of the layer.
@@ -212,6 +220,10 @@ impl fmt::Display for ModelError {
             ModelError::NegativeMultiplier { layer, channel } => {
                 write!(f, "layer {layer} channel {channel}: negative multiplier")
             }
+            ModelError::MultiplierPrecision { layer, channel } => write!(
+                f,
+                "layer {layer} channel {channel}: multiplier is not a multiple of 2^16"
+            ),
             ModelError::BiasOutOfRange { layer, channel } => {
                 write!(
                     f,

@@ -389,6 +389,12 @@ fn validate_layer(
                 channel,
             });
         }
+        if m % 65536 != 0 {
+            return Err(ModelError::MultiplierPrecision {
+                layer: index,
+                channel,
+            });
+        }
     }
     for (channel, &s) in layer.shift.iter().enumerate() {
         let shift = s as i8;

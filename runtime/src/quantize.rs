@@ -235,9 +235,13 @@ impl QuantizedModel {
 }
 
 /// Expresses a positive real `ratio` as `(multiplier, shift)` with
-/// `ratio ~= multiplier * 2^(shift - 31)`, multiplier in `[2^30, 2^31)` where
+/// `ratio ~= multiplier * 2^(shift - 31)`, the multiplier a multiple of
+/// `2^16` (format rule: 15 significant bits, so a Cortex-M0 without a
+/// 64-bit multiply needs two 16x16 products) in `[2^30, 2^31)` where
 /// possible (very small ratios use shift -31 and a smaller multiplier).
+/// Relative error at most `2^-15`.
 pub fn quantize_multiplier(ratio: f64) -> Option<(i32, i8)> {
+    const UNIT: f64 = 65536.0;
     if !ratio.is_finite() || ratio < 0.0 {
         return None;
     }
@@ -245,9 +249,9 @@ pub fn quantize_multiplier(ratio: f64) -> Option<(i32, i8)> {
         return Some((0, 0));
     }
     let (mantissa, exponent) = libm::frexp(ratio); // ratio = m * 2^e, m in [0.5, 1)
-    let mut q = (mantissa * f64::from(1u32 << 31)).round() as i64;
+    let mut q = (mantissa * f64::from(1u32 << 15)).round() as i64; // in [2^14, 2^15]
     let mut e = exponent;
-    if q == 1i64 << 31 {
+    if q == 1i64 << 15 {
         q /= 2;
         e += 1;
     }
@@ -256,10 +260,10 @@ pub fn quantize_multiplier(ratio: f64) -> Option<(i32, i8)> {
     }
     if e < -31 {
         // Denormalize: keep shift at -31 and shrink the multiplier.
-        let q_small = (ratio * 2f64.powi(62)).round() as i64;
-        return Some((q_small as i32, -31));
+        let q_small = (ratio * 2f64.powi(62) / UNIT).round() as i64;
+        return Some(((q_small << 16) as i32, -31));
     }
-    Some((q as i32, e as i8))
+    Some(((q << 16) as i32, e as i8))
 }
 
 /// Range of a set of non-negative activations.
@@ -394,10 +398,11 @@ mod tests {
             let (m, s) = quantize_multiplier(r).unwrap();
             let back = f64::from(m) * 2f64.powi(i32::from(s) - 31);
             assert!(
-                (back - r).abs() <= r * 1e-9 + 2f64.powi(-62),
+                (back - r).abs() <= r * 2f64.powi(-15) + 2f64.powi(-46),
                 "{r}: {m} {s}"
             );
             assert!((-31..=30).contains(&s));
+            assert_eq!(m % 65536, 0, "{r}: 15 significant bits");
         }
         assert_eq!(quantize_multiplier(0.0), Some((0, 0)));
         assert_eq!(quantize_multiplier(-1.0), None);

@@ -36,7 +36,7 @@ fn fill_requant(
     {
         let v = (rng.next_u32() % (2 * bias_span + 1)) as i32 - bias_span as i32;
         b.copy_from_slice(&v.to_le_bytes());
-        let multiplier = (1i32 << 30) + (rng.next_u32() >> 2) as i32;
+        let multiplier = ((1i32 << 30) + (rng.next_u32() >> 2) as i32) & !0xFFFF;
         m.copy_from_slice(&multiplier.to_le_bytes());
         *sh = s as u8;
     }

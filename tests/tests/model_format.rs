@@ -342,6 +342,17 @@ fn out_of_range_values() {
         }
     );
 
+    // Multipliers keep 15 significant bits: a multiple of 2^16.
+    let mut fine = body.layers[1].multiplier.to_vec();
+    fine[8..12].copy_from_slice(&((1i32 << 30) + 1).to_le_bytes());
+    assert_eq!(
+        load_err(&edited(&good, |b| b.layers[1].multiplier = &fine)),
+        ModelError::MultiplierPrecision {
+            layer: 1,
+            channel: 2
+        }
+    );
+
     for bad_shift in [31i8, -32, i8::MIN, i8::MAX] {
         let mut shift = body.layers[0].shift.to_vec();
         shift[5] = bad_shift as u8;

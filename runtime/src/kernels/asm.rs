@@ -14,26 +14,20 @@
 //! `scripts/bench.sh` measures around them.
 #![allow(unsafe_code)]
 
-use super::{block, BlockSums};
+use super::block;
 use crate::format::Layer;
 
 #[cfg(vae_kernel = "dsp")]
 use super::paired;
 
-/// Bytes of a block per pair of inputs.
-const PAIR_BYTES: usize = crate::layout::PAIR_BYTES;
-
-/// Whether `block` and `x` have the shapes the assembly assumes: `x` holds
-/// a positive multiple of 4 inputs and `block` their 8 rows.
-fn shapes_fit(block: &[u8], x: &[i16]) -> bool {
-    !x.is_empty() && x.len() % 4 == 0 && block.len() == x.len() / 2 * PAIR_BYTES
-}
-
 // Cortex-M4/M7, DSP extension: a whole block, as two passes over rows 0-3
 // and 4-7; per pass 4 inputs per step, two steps per loop: 30 instructions
 // + 2 loop per 32 MACs. One word = two rows x two inputs:
 // F += SMLAD(word, x) and E += SMLAD(UXTB16(word), x); the odd row's sum is
-// (F - E) >> 8, see `super::paired`.
+// (F - E) >> 8, see `super::paired`. Each pass ends with the requantization
+// of its 4 rows, straight from registers: with shifts in [-31, -2],
+// `requantize_fast` is ((SMMUL(acc, m) >> (s - 2)) + 1) >> 1 (s = -shift;
+// nested floor divisions compose), 10-11 instructions per row.
 #[cfg(vae_kernel = "dsp")]
 core::arch::global_asm!(
     ".syntax unified",
@@ -43,21 +37,72 @@ core::arch::global_asm!(
     ".type vae_block8_dsp,%function",
     ".thumb_func",
     // r0 = block (8 rows), 4-aligned; r1 = inputs (i16), 4-aligned;
-    // r2 = inputs / 4 (>= 1); r3 = out[8]
+    // r2 = inputs / 4 (>= 1); r3 = &mut BlockArgs
     "vae_block8_dsp:",
     "    push {{r4-r11, lr}}",
     "    push {{r0-r3}}",
     "    movs r4, #2",
     "    push {{r4}}",
-    // stack: [sp] passes left, [sp+4] rows, [sp+8] x, [sp+12] quads, [sp+16] out
+    // stack: [sp] passes left, [sp+4] rows, [sp+8] x, [sp+12] quads, [sp+16] args
     "4:",
     "    movs r4, #0",
     "    movs r5, #0",
     "    movs r6, #0",
     "    movs r7, #0",
-    "    lsrs r3, r2, #1",
-    "    beq 2f",
+    "    ands r3, r2, #3",
+    "    beq 5f",
+    "7:",
+    "    ldrd r8, r9, [r1], #8",
+    "    ldrd r10, r11, [r0], #16",
+    "    ldrd r12, lr, [r0], #16",
+    "    smlad r5, r10, r8, r5",
+    "    uxtb16 r10, r10",
+    "    smlad r4, r10, r8, r4",
+    "    smlad r7, r11, r8, r7",
+    "    uxtb16 r11, r11",
+    "    smlad r6, r11, r8, r6",
+    "    smlad r5, r12, r9, r5",
+    "    uxtb16 r12, r12",
+    "    smlad r4, r12, r9, r4",
+    "    smlad r7, lr, r9, r7",
+    "    uxtb16 lr, lr",
+    "    smlad r6, lr, r9, r6",
+    "    subs r3, r3, #1",
+    "    bne 7b",
+    "5:",
+    "    lsrs r3, r2, #2",
+    "    beq 3f",
     "1:",
+    "    ldrd r8, r9, [r1], #8",
+    "    ldrd r10, r11, [r0], #16",
+    "    ldrd r12, lr, [r0], #16",
+    "    smlad r5, r10, r8, r5",
+    "    uxtb16 r10, r10",
+    "    smlad r4, r10, r8, r4",
+    "    smlad r7, r11, r8, r7",
+    "    uxtb16 r11, r11",
+    "    smlad r6, r11, r8, r6",
+    "    smlad r5, r12, r9, r5",
+    "    uxtb16 r12, r12",
+    "    smlad r4, r12, r9, r4",
+    "    smlad r7, lr, r9, r7",
+    "    uxtb16 lr, lr",
+    "    smlad r6, lr, r9, r6",
+    "    ldrd r8, r9, [r1], #8",
+    "    ldrd r10, r11, [r0], #16",
+    "    ldrd r12, lr, [r0], #16",
+    "    smlad r5, r10, r8, r5",
+    "    uxtb16 r10, r10",
+    "    smlad r4, r10, r8, r4",
+    "    smlad r7, r11, r8, r7",
+    "    uxtb16 r11, r11",
+    "    smlad r6, r11, r8, r6",
+    "    smlad r5, r12, r9, r5",
+    "    uxtb16 r12, r12",
+    "    smlad r4, r12, r9, r4",
+    "    smlad r7, lr, r9, r7",
+    "    uxtb16 lr, lr",
+    "    smlad r6, lr, r9, r6",
     "    ldrd r8, r9, [r1], #8",
     "    ldrd r10, r11, [r0], #16",
     "    ldrd r12, lr, [r0], #16",
@@ -90,32 +135,57 @@ core::arch::global_asm!(
     "    smlad r6, lr, r9, r6",
     "    subs r3, r3, #1",
     "    bne 1b",
-    "2:",
-    "    tst r2, #1",
-    "    beq 3f",
-    "    ldrd r8, r9, [r1], #8",
-    "    ldrd r10, r11, [r0], #16",
-    "    ldrd r12, lr, [r0], #16",
-    "    smlad r5, r10, r8, r5",
-    "    uxtb16 r10, r10",
-    "    smlad r4, r10, r8, r4",
-    "    smlad r7, r11, r8, r7",
-    "    uxtb16 r11, r11",
-    "    smlad r6, r11, r8, r6",
-    "    smlad r5, r12, r9, r5",
-    "    uxtb16 r12, r12",
-    "    smlad r4, r12, r9, r4",
-    "    smlad r7, lr, r9, r7",
-    "    uxtb16 lr, lr",
-    "    smlad r6, lr, r9, r6",
     "3:",
     "    subs r5, r5, r4",
     "    asrs r5, r5, #8",
     "    subs r7, r7, r6",
     "    asrs r7, r7, #8",
     "    ldr r3, [sp, #16]",
-    "    stmia r3!, {{r4-r7}}",
-    "    str r3, [sp, #16]",
+    "    ldm r3, {{r0, r1, r2, r8, r12}}",
+    "    ldr r9, [r1], #4",
+    "    add r4, r4, r9",
+    "    sub r4, r4, r12",
+    "    ldr r9, [r2], #4",
+    "    smmul r4, r4, r9",
+    "    ldrsb r9, [r8], #1",
+    "    mvn r9, r9",
+    "    sub r9, r9, #1",
+    "    asr r4, r4, r9",
+    "    add r4, r4, #1",
+    "    asr r4, r4, #1",
+    "    ldr r9, [r1], #4",
+    "    add r5, r5, r9",
+    "    ldr r9, [r2], #4",
+    "    smmul r5, r5, r9",
+    "    ldrsb r9, [r8], #1",
+    "    mvn r9, r9",
+    "    sub r9, r9, #1",
+    "    asr r5, r5, r9",
+    "    add r5, r5, #1",
+    "    asr r5, r5, #1",
+    "    ldr r9, [r1], #4",
+    "    add r6, r6, r9",
+    "    sub r6, r6, r12",
+    "    ldr r9, [r2], #4",
+    "    smmul r6, r6, r9",
+    "    ldrsb r9, [r8], #1",
+    "    mvn r9, r9",
+    "    sub r9, r9, #1",
+    "    asr r6, r6, r9",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    ldr r9, [r1], #4",
+    "    add r7, r7, r9",
+    "    ldr r9, [r2], #4",
+    "    smmul r7, r7, r9",
+    "    ldrsb r9, [r8], #1",
+    "    mvn r9, r9",
+    "    sub r9, r9, #1",
+    "    asr r7, r7, r9",
+    "    add r7, r7, #1",
+    "    asr r7, r7, #1",
+    "    stmia r0!, {{r4-r7}}",
+    "    stm r3, {{r0, r1, r2, r8}}",
     "    ldr r0, [sp, #4]",
     "    adds r0, #8",
     "    str r0, [sp, #4]",
@@ -130,8 +200,9 @@ core::arch::global_asm!(
 );
 
 // Cortex-M3 (and the M4 when the paired kernel does not apply): all 8 rows
-// of a block, 4 inputs per loop: 4 input loads, 32 x (ldrb/ldrsb + mla),
-// 3 loop = 71 instructions per 32 MACs.
+// of a block, 8 inputs per loop: 8 input loads, 64 x (ldrb/ldrsb + mla),
+// 4 pointer/loop = 140 instructions per 64 MACs (an odd group of 4 inputs
+// first); then the requantization of the 8 rows (see `REQUANT` below).
 #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
 core::arch::global_asm!(
     ".syntax unified",
@@ -140,7 +211,8 @@ core::arch::global_asm!(
     ".global vae_block8_thumb2",
     ".type vae_block8_thumb2,%function",
     ".thumb_func",
-    // r0 = block (8 rows), r1 = inputs (i16), r2 = inputs / 4 (>= 1), r3 = out[8]
+    // r0 = block (8 rows), r1 = inputs (i16), r2 = inputs / 4 (>= 1),
+    // r3 = &mut BlockArgs
     "vae_block8_thumb2:",
     "    push {{r4-r11, lr}}",
     "    mov lr, r3",
@@ -152,7 +224,8 @@ core::arch::global_asm!(
     "    mov r8, #0",
     "    mov r9, #0",
     "    mov r10, #0",
-    "1:",
+    "    tst r2, #1",
+    "    beq 5f",
     "    add r1, r1, #8",
     "    ldrsh r11, [r1, #-8]",
     "    ldrb r12, [r0, #0]",
@@ -223,19 +296,290 @@ core::arch::global_asm!(
     "    ldrsb r12, [r0, #31]",
     "    mla r10, r12, r11, r10",
     "    add r0, r0, #32",
+    "5:",
+    "    lsrs r2, r2, #1",
+    "    beq 6f",
+    "1:",
+    "    add r1, r1, #16",
+    "    ldrsh r11, [r1, #-16]",
+    "    ldrb r12, [r0, #0]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #1]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #4]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #5]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #8]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #9]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #12]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #13]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-14]",
+    "    ldrb r12, [r0, #2]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #3]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #6]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #7]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #10]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #11]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #14]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #15]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-12]",
+    "    ldrb r12, [r0, #16]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #17]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #20]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #21]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #24]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #25]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #28]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #29]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-10]",
+    "    ldrb r12, [r0, #18]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #19]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #22]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #23]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #26]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #27]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #30]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #31]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-8]",
+    "    ldrb r12, [r0, #32]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #33]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #36]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #37]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #40]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #41]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #44]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #45]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-6]",
+    "    ldrb r12, [r0, #34]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #35]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #38]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #39]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #42]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #43]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #46]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #47]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-4]",
+    "    ldrb r12, [r0, #48]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #49]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #52]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #53]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #56]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #57]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #60]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #61]",
+    "    mla r10, r12, r11, r10",
+    "    ldrsh r11, [r1, #-2]",
+    "    ldrb r12, [r0, #50]",
+    "    mla r3, r12, r11, r3",
+    "    ldrsb r12, [r0, #51]",
+    "    mla r4, r12, r11, r4",
+    "    ldrb r12, [r0, #54]",
+    "    mla r5, r12, r11, r5",
+    "    ldrsb r12, [r0, #55]",
+    "    mla r6, r12, r11, r6",
+    "    ldrb r12, [r0, #58]",
+    "    mla r7, r12, r11, r7",
+    "    ldrsb r12, [r0, #59]",
+    "    mla r8, r12, r11, r8",
+    "    ldrb r12, [r0, #62]",
+    "    mla r9, r12, r11, r9",
+    "    ldrsb r12, [r0, #63]",
+    "    mla r10, r12, r11, r10",
+    "    add r0, r0, #64",
     "    subs r2, r2, #1",
     "    bne 1b",
-    "    stmia lr, {{r3-r10}}",
+    "6:",
+    "    ldr r0, [lr]",
+    "    stmia r0, {{r3-r10}}",
+    "    ldm lr, {{r0, r1, r2, r8, r12}}",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    sub r4, r4, r12",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    sub r4, r4, r12",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    sub r4, r4, r12",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    sub r4, r4, r12",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    ldr r4, [r0]",
+    "    ldr r5, [r1], #4",
+    "    add r4, r4, r5",
+    "    ldr r5, [r2], #4",
+    "    smull r6, r7, r4, r5",
+    "    lsrs r6, r6, #31",
+    "    orr r6, r6, r7, lsl #1",
+    "    ldrsb r5, [r8], #1",
+    "    rsbs r5, r5, #0",
+    "    asr r7, r6, r5",
+    "    subs r5, r5, #1",
+    "    asr r6, r6, r5",
+    "    and r6, r6, #1",
+    "    add r7, r7, r6",
+    "    str r7, [r0], #4",
+    "    stm lr, {{r0, r1, r2, r8}}",
     "    pop {{r4-r11, pc}}",
     ".size vae_block8_thumb2, . - vae_block8_thumb2",
 );
 
 // Cortex-M0/M0+ (ARMv6-M): a whole block, as two passes over rows 0-3 and
-// 4-7; per pass 4 inputs per loop: 4 input loads, 16 x (load + muls + add),
-// 5 pointer/loop = 57 instructions per 16 MACs. Odd-row bytes are signed
-// and Thumb-1 `ldrsb` only takes a register offset, hence the offsets 1, 3,
-// 5, 7 kept in r4-r7; the accumulators live in r8-r11 (`add` reaches high
-// registers).
+// 4-7; per pass 8 inputs per loop (4 first if their number is odd):
+// 8 input loads, 32 x (load + muls + add), 6 pointer/loop = 110
+// instructions per 32 MACs. Odd-row bytes are signed and Thumb-1 `ldrsb`
+// only takes a register offset, hence the offsets 1, 3, 5, 7 kept in r4-r7;
+// the accumulators live in r8-r11 (`add` reaches high registers). Each pass
+// ends with the requantization of its 4 rows (`REQUANT_T1` below).
 #[cfg(vae_kernel = "thumb1")]
 core::arch::global_asm!(
     ".syntax unified",
@@ -245,7 +589,7 @@ core::arch::global_asm!(
     ".type vae_block8_thumb1,%function",
     ".thumb_func",
     // r0 = block (8 rows), r1 = inputs (i16, all >= 0),
-    // r2 = inputs / 4 (>= 1), r3 = out[8]
+    // r2 = inputs / 4 (>= 1), r3 = &mut BlockArgs
     "vae_block8_thumb1:",
     "    push {{r4-r7, lr}}",
     "    mov r4, r8",
@@ -253,25 +597,25 @@ core::arch::global_asm!(
     "    mov r6, r10",
     "    mov r7, r11",
     "    push {{r4-r7}}",
-    "    lsls r2, r2, #3",
-    "    adds r2, r1, r2",
     "    push {{r0-r3}}",
     "    movs r0, #2",
     "    push {{r0}}",
     "    ldr r0, [sp, #4]",
-    // stack: [sp] passes left, [sp+4] rows, [sp+8] x, [sp+12] end of x, [sp+16] out
-    "    movs r4, #1",
-    "    movs r5, #3",
-    "    movs r6, #5",
-    "    movs r7, #7",
+    // stack: [sp] passes left, [sp+4] rows, [sp+8] x, [sp+12] quads, [sp+16] args
     "4:",
-    "    mov r12, r2",
     "    movs r3, #0",
     "    mov r8, r3",
     "    mov r9, r3",
     "    mov r10, r3",
     "    mov r11, r3",
-    "1:",
+    "    movs r4, #1",
+    "    movs r5, #3",
+    "    movs r6, #5",
+    "    movs r7, #7",
+    "    lsls r3, r2, #31",
+    "    bne 7f",
+    "    b 5f",
+    "7:",
     "    ldrh r3, [r1, #0]",
     "    ldrb r2, [r0, #0]",
     "    muls r2, r3, r2",
@@ -327,16 +671,262 @@ core::arch::global_asm!(
     "    add r11, r11, r2",
     "    adds r0, #16",
     "    adds r1, #8",
+    "5:",
+    "    ldr r2, [sp, #12]",
+    "    lsrs r2, r2, #1",
+    "    bne 8f",
+    "    b 6f",
+    "8:",
+    "    lsls r2, r2, #4",
+    "    adds r2, r1, r2",
+    "    mov r12, r2",
+    "1:",
+    "    ldrh r3, [r1, #0]",
+    "    ldrb r2, [r0, #0]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r4]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #4]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r6]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    ldrh r3, [r1, #2]",
+    "    ldrb r2, [r0, #2]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r5]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #6]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r7]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    adds r0, #16",
+    "    ldrh r3, [r1, #4]",
+    "    ldrb r2, [r0, #0]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r4]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #4]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r6]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    ldrh r3, [r1, #6]",
+    "    ldrb r2, [r0, #2]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r5]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #6]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r7]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    adds r0, #16",
+    "    ldrh r3, [r1, #8]",
+    "    ldrb r2, [r0, #0]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r4]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #4]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r6]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    ldrh r3, [r1, #10]",
+    "    ldrb r2, [r0, #2]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r5]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #6]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r7]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    adds r0, #16",
+    "    ldrh r3, [r1, #12]",
+    "    ldrb r2, [r0, #0]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r4]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #4]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r6]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    ldrh r3, [r1, #14]",
+    "    ldrb r2, [r0, #2]",
+    "    muls r2, r3, r2",
+    "    add r8, r8, r2",
+    "    ldrsb r2, [r0, r5]",
+    "    muls r2, r3, r2",
+    "    add r9, r9, r2",
+    "    ldrb r2, [r0, #6]",
+    "    muls r2, r3, r2",
+    "    add r10, r10, r2",
+    "    ldrsb r2, [r0, r7]",
+    "    muls r2, r3, r2",
+    "    add r11, r11, r2",
+    "    adds r0, #16",
+    "    adds r1, #16",
     "    cmp r1, r12",
     "    bne 1b",
-    "    mov r0, r8",
-    "    mov r1, r9",
-    "    mov r2, r10",
+    "6:",
     "    ldr r3, [sp, #16]",
-    "    stmia r3!, {{r0-r2}}",
-    "    mov r0, r11",
-    "    stmia r3!, {{r0}}",
-    "    str r3, [sp, #16]",
+    "    ldr r7, [r3, #16]",
+    "    rsbs r7, r7, #0",
+    "    mov r12, r7",
+    "    ldm r3!, {{r0-r2}}",
+    "    ldr r3, [r3]",
+    "    mov r4, r8",
+    "    ldrb r5, [r1, #3]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #2]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #1]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #0]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    add r4, r12",
+    "    ldrb r5, [r2, #3]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r2, #2]",
+    "    orrs r5, r6",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #15",
+    "    lsls r4, r4, #1",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #0]",
+    "    mvns r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #0]",
+    "    mov r4, r9",
+    "    ldrb r5, [r1, #7]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #6]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #5]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #4]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    ldrb r5, [r2, #7]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r2, #6]",
+    "    orrs r5, r6",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #15",
+    "    lsls r4, r4, #1",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #1]",
+    "    mvns r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #4]",
+    "    mov r4, r10",
+    "    ldrb r5, [r1, #11]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #10]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #9]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #8]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    add r4, r12",
+    "    ldrb r5, [r2, #11]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r2, #10]",
+    "    orrs r5, r6",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #15",
+    "    lsls r4, r4, #1",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #2]",
+    "    mvns r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #8]",
+    "    mov r4, r11",
+    "    ldrb r5, [r1, #15]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #14]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #13]",
+    "    orrs r5, r6",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r1, #12]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    ldrb r5, [r2, #15]",
+    "    lsls r5, r5, #8",
+    "    ldrb r6, [r2, #14]",
+    "    orrs r5, r6",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #15",
+    "    lsls r4, r4, #1",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #3]",
+    "    mvns r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #12]",
+    "    adds r0, #16",
+    "    adds r1, #16",
+    "    adds r2, #16",
+    "    adds r3, #4",
+    "    ldr r7, [sp, #16]",
+    "    stmia r7!, {{r0-r3}}",
     "    ldr r0, [sp, #4]",
     "    adds r0, #8",
     "    str r0, [sp, #4]",
@@ -345,7 +935,9 @@ core::arch::global_asm!(
     "    ldr r3, [sp]",
     "    subs r3, #1",
     "    str r3, [sp]",
-    "    bne 4b",
+    "    beq 9f",
+    "    b 4b",
+    "9:",
     "    add sp, #20",
     "    pop {{r4-r7}}",
     "    mov r8, r4",
@@ -356,176 +948,152 @@ core::arch::global_asm!(
     ".size vae_block8_thumb1, . - vae_block8_thumb1",
 );
 
-// Cortex-M3/M4: the requantization of a whole block, `requantize_fast`'s
-// path for shifts in [-31, -1]: q = floor(acc * m / 2^31) (smull + 2), then
-// (q >> s) + bit s-1 of q, with s = -shift. 15 instructions per row.
-#[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-core::arch::global_asm!(
-    ".syntax unified",
-    ".thumb",
-    ".section .text.vae_requant8_thumb2,\"ax\",%progbits",
-    ".global vae_requant8_thumb2",
-    ".type vae_requant8_thumb2,%function",
-    ".thumb_func",
-    // r0 = raw sums in, requantized values out (8 x i32); r1 = 8 biases,
-    // r2 = 8 multipliers (i32 little-endian, any alignment), r3 = 8 shifts,
-    // [sp] = the even rows' excess 128 * sum(x)
-    "vae_requant8_thumb2:",
-    "    ldr r12, [sp]",
-    "    push {{r4-r7, lr}}",
-    "    mov lr, #4",
-    "1:",
-    "    ldr r4, [r0]",
-    "    ldr r5, [r1], #4",
-    "    add r4, r4, r5",
-    "    sub r4, r4, r12",
-    "    ldr r5, [r2], #4",
-    "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
-    "    ldrsb r5, [r3], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
-    "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
-    "    ldr r4, [r0]",
-    "    ldr r5, [r1], #4",
-    "    add r4, r4, r5",
-    "    ldr r5, [r2], #4",
-    "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
-    "    ldrsb r5, [r3], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
-    "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
-    "    subs lr, lr, #1",
-    "    bne 1b",
-    "    pop {{r4-r7, pc}}",
-    ".size vae_requant8_thumb2, . - vae_requant8_thumb2",
-);
+// REQUANT_T1, Cortex-M0, per row (value in r8-r11): acc = raw + bias
+// (- 128 sum(x) for even rows; r12 holds its negation); bias and the
+// multiplier's high half are assembled from bytes (any alignment). With
+// m = mh 2^16 (format rule), q = floor(acc m / 2^31) = 2 ah mh +
+// ((al mh) >> 15) for acc = ah 2^16 + al, two 16x16 products that fit 32
+// bits; then ((q >> (s - 1)) + 1) >> 1 with s = -shift. About 30
+// instructions.
+
+/// What the block routines read besides weights and inputs; they advance
+/// `out`, `bias`, `multiplier` and `shift` past the rows done.
+#[repr(C)]
+struct BlockArgs {
+    out: *mut i32,
+    bias: *const u8,
+    multiplier: *const u8,
+    shift: *const u8,
+    excess: i32,
+}
 
 extern "C" {
     #[cfg(vae_kernel = "dsp")]
-    fn vae_block8_dsp(block: *const u8, x: *const i16, quads: u32, out: *mut BlockSums);
+    fn vae_block8_dsp(block: *const u8, x: *const i16, quads: u32, args: *mut BlockArgs);
     #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-    fn vae_block8_thumb2(block: *const u8, x: *const i16, quads: u32, out: *mut BlockSums);
-    #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-    fn vae_requant8_thumb2(
-        io: *mut BlockSums,
-        bias: *const u8,
-        mult: *const u8,
-        shift: *const u8,
-        excess: i32,
-    );
+    fn vae_block8_thumb2(block: *const u8, x: *const i16, quads: u32, args: *mut BlockArgs);
     #[cfg(vae_kernel = "thumb1")]
-    fn vae_block8_thumb1(block: *const u8, x: *const i16, quads: u32, out: *mut BlockSums);
+    fn vae_block8_thumb1(block: *const u8, x: *const i16, quads: u32, args: *mut BlockArgs);
 }
 
-/// The block-sum function for this layer and input on this core.
-#[cfg(vae_kernel = "dsp")]
-pub fn block_sums_for(layer: &Layer<'_>, x: &[i16]) -> fn(&[u8], &[i16]) -> BlockSums {
-    let aligned = layer.weights.as_ptr() as usize % 4 == 0 && x.as_ptr() as usize % 4 == 0;
-    if aligned && paired::applies(x) {
-        dsp_block_sums
-    } else {
-        thumb2_block_sums
+/// Where a layer's requantization shifts lie, as the assembly needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShiftRange {
+    /// All in `[-31, -2]` (the M4's SMMUL form).
+    AtMostMinus2,
+    /// All in `[-31, -1]` (the M0's and M3's form).
+    AtMostMinus1,
+    /// Some shift is 0 or positive: requantize in Rust.
+    Other,
+}
+
+impl ShiftRange {
+    /// One pass over the shift bytes, four at a time: a shift in
+    /// `[-31, -1]` is a byte in `[0xE1, 0xFF]`, i.e. its complement is at
+    /// most 0x1E; -1 is the byte 0xFF, a zero complement.
+    fn of(shift: &[u8]) -> ShiftRange {
+        const ONES: u32 = 0x0101_0101;
+        const HIGH: u32 = 0x8080_8080;
+        let (mut above, mut zero) = (0u32, 0u32);
+        let mut words = shift.chunks_exact(4);
+        for word in &mut words {
+            let y = !<[u8; 4]>::try_from(word).map_or(0, u32::from_le_bytes);
+            // Some byte of y above 0x1E (bit hack: "has more than n").
+            above |= (y.wrapping_add(ONES * (127 - 0x1E)) | y) & HIGH;
+            // Some byte of y zero ("has zero byte").
+            zero |= y.wrapping_sub(ONES) & !y & HIGH;
+        }
+        for &b in words.remainder() {
+            above |= u32::from(b < 0xE1);
+            zero |= u32::from(b == 0xFF);
+        }
+        match (above, zero) {
+            (0, 0) => ShiftRange::AtMostMinus2,
+            (0, _) => ShiftRange::AtMostMinus1,
+            _ => ShiftRange::Other,
+        }
     }
 }
 
-/// The block-sum function for this layer and input on this core.
+/// The routine to run for this layer and input on this core, if any.
+type Routine = unsafe extern "C" fn(*const u8, *const i16, u32, *mut BlockArgs);
+
+#[cfg(vae_kernel = "dsp")]
+fn routine_for(layer: &Layer<'_>, x: &[i16], shifts: ShiftRange) -> Option<Routine> {
+    let aligned = (layer.weights.as_ptr() as usize | x.as_ptr() as usize) % 4 == 0;
+    match shifts {
+        ShiftRange::AtMostMinus2 if aligned && paired::applies(x) => Some(vae_block8_dsp),
+        ShiftRange::Other => None,
+        _ => Some(vae_block8_thumb2),
+    }
+}
+
 #[cfg(vae_kernel = "thumb2")]
-pub fn block_sums_for(_layer: &Layer<'_>, _x: &[i16]) -> fn(&[u8], &[i16]) -> BlockSums {
-    thumb2_block_sums
+fn routine_for(_layer: &Layer<'_>, _x: &[i16], shifts: ShiftRange) -> Option<Routine> {
+    (shifts != ShiftRange::Other).then_some(vae_block8_thumb2 as Routine)
 }
 
-/// The block-sum function for this layer and input on this core.
 #[cfg(vae_kernel = "thumb1")]
-pub fn block_sums_for(_layer: &Layer<'_>, x: &[i16]) -> fn(&[u8], &[i16]) -> BlockSums {
-    if x.iter().all(|&v| v >= 0) {
-        thumb1_block_sums
-    } else {
-        block::block_sums
-    }
+fn routine_for(_layer: &Layer<'_>, x: &[i16], shifts: ShiftRange) -> Option<Routine> {
+    let ok = shifts != ShiftRange::Other && x.iter().all(|&v| v >= 0);
+    ok.then_some(vae_block8_thumb1 as Routine)
 }
 
-/// [`super::paired::block_sums`] in assembly; the caller checked
-/// [`super::paired::applies`].
-#[cfg(vae_kernel = "dsp")]
-fn dsp_block_sums(block: &[u8], x: &[i16]) -> BlockSums {
-    let aligned = (block.as_ptr() as usize | x.as_ptr() as usize) % 4 == 0;
-    if !shapes_fit(block, x) || !aligned {
-        return block::block_sums(block, x);
-    }
-    let mut out = [0i32; 8];
-    // SAFETY: `shapes_fit` guarantees `quads >= 1` and that the routine's
-    // reads stay inside `block` (in each of two passes, 8 bytes of every 16,
-    // `x.len() / 2` times) and inside `x` (`x.len()` values per pass); both
-    // pointers are 4-aligned as LDRD requires (checked above); it writes
-    // exactly the 32 bytes of `out`, preserves r4-r11 and restores sp.
-    unsafe { vae_block8_dsp(block.as_ptr(), x.as_ptr(), (x.len() / 4) as u32, &mut out) };
-    out
-}
-
-/// [`super::block::block_sums`] in Thumb-2 assembly (any input, any alignment).
-#[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-fn thumb2_block_sums(block: &[u8], x: &[i16]) -> BlockSums {
-    if !shapes_fit(block, x) {
-        return block::block_sums(block, x);
-    }
-    let mut out = [0i32; 8];
-    // SAFETY: `shapes_fit` guarantees `quads >= 1` and that the routine reads
-    // only `block` (32 bytes per 4 inputs) and `x` (`x.len()` i16 values,
-    // 2-aligned as any `&[i16]`); it writes exactly the 32 bytes of `out`
-    // and preserves r4-r11 and sp.
-    unsafe { vae_block8_thumb2(block.as_ptr(), x.as_ptr(), (x.len() / 4) as u32, &mut out) };
-    out
-}
-
-/// [`super::block::block_sums`] in Thumb-1 assembly; the caller checked
-/// that no input is negative (they are loaded with `ldrh`).
-#[cfg(vae_kernel = "thumb1")]
-fn thumb1_block_sums(block: &[u8], x: &[i16]) -> BlockSums {
-    if !shapes_fit(block, x) {
-        return block::block_sums(block, x);
-    }
-    let mut out = [0i32; 8];
-    // SAFETY: `shapes_fit` guarantees `quads >= 1` and that the routine
-    // reads only `block` (in each of two passes, 8 bytes of every 16) and
-    // the `x.len()` values of `x` (2-aligned as `ldrh` requires); it writes
-    // exactly the 32 bytes of `out`, preserves r4-r11 and restores sp.
-    unsafe { vae_block8_thumb1(block.as_ptr(), x.as_ptr(), (x.len() / 4) as u32, &mut out) };
-    out
-}
-
-/// Requantizes a full block's raw sums in place: row `r` becomes
-/// `requantize_fast(bias[r] + raw[r] - (r even ? excess : 0), m[r], shift[r])`.
-/// Returns `false` (leaving `raw` untouched) unless there are 8 rows of
-/// parameters and every shift lies in `[-31, -1]`.
-#[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-pub fn requant_block(
-    raw: &mut BlockSums,
-    bias: &[u8],
-    mult: &[u8],
-    shift: &[u8],
-    excess: i32,
-) -> bool {
-    let fits = bias.len() == 32 && mult.len() == 32 && shift.len() == 8;
-    if !fits || !shift.iter().all(|&s| (0xE1..=0xFF).contains(&s)) {
+/// Runs `layer` (of a validated model: the Cortex-M0 routine relies on
+/// multipliers being multiples of 2^16) with this core's assembly routine if
+/// its preconditions hold: shapes, shifts in `[-31, -1]` (M4's DSP routine:
+/// `[-31, -2]`, word-aligned weights and inputs, [`paired::applies`]; M0:
+/// no negative input). Returns `false`, having written nothing, otherwise.
+pub fn dense_fused<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: &impl Fn(i32) -> O) -> bool {
+    let rows = usize::from(layer.output_dim);
+    let kp = x.len();
+    let shapes = kp >= 4
+        && kp % 4 == 0
+        && layer.weights.len() == crate::layout::padded_outputs(rows) * kp
+        && layer.bias.len() == 4 * rows
+        && layer.multiplier.len() == 4 * rows
+        && layer.shift.len() == rows
+        && output.len() >= rows;
+    if !shapes {
         return false;
     }
-    // SAFETY: the routine reads exactly 32 bytes of `bias` and of `mult` and
-    // 8 bytes of `shift` (lengths checked above; `ldr` accepts unaligned
-    // addresses on ARMv7-M), reads and writes the 32 bytes of `raw`, and
-    // preserves r4-r7 and sp. Shifts in [-31, -1] keep its shift amounts in
-    // [0, 31].
-    unsafe { vae_requant8_thumb2(raw, bias.as_ptr(), mult.as_ptr(), shift.as_ptr(), excess) };
+    let Some(routine) = routine_for(layer, x, ShiftRange::of(layer.shift)) else {
+        return false;
+    };
+    let excess = super::excess(x);
+    let mut buf = [0i32; 8];
+    let mut args = BlockArgs {
+        out: buf.as_mut_ptr(),
+        bias: layer.bias.as_ptr(),
+        multiplier: layer.multiplier.as_ptr(),
+        shift: layer.shift.as_ptr(),
+        excess,
+    };
+    let quads = (kp / 4) as u32;
+    let full = rows / 8;
+    let blocks = layer.weights.chunks_exact(8 * kp).zip(output.chunks_exact_mut(8));
+    for (block, outs) in blocks.take(full) {
+        args.out = buf.as_mut_ptr();
+        // SAFETY: checked above: `quads >= 1`; the block holds `8 * kp`
+        // bytes and `x` `kp` values, which is all the routine reads of
+        // them (DSP: both 4-aligned, as LDRD needs); at most `full` calls
+        // each read the next 8 rows' parameters (32 + 32 + 8 bytes, read
+        // with `ldr`/`ldrsb` on ARMv7-M, which accept any alignment, or
+        // byte by byte on ARMv6-M) and write the 8 values of `buf`; shifts
+        // in [-31, -1] keep shift amounts in [0, 31]. The routine preserves
+        // r4-r11 and sp.
+        unsafe { routine(block.as_ptr(), x.as_ptr(), quads, &mut args) };
+        for (out, &value) in outs.iter_mut().zip(&buf) {
+            *out = stage(value);
+        }
+    }
+    // The last 1 to 7 rows, if any: the safe twin.
+    let done = full * 8;
+    if let (Some(block), Some(outs)) = (layer.weights.get(done * kp..), output.get_mut(done..rows)) {
+        let params = (layer.bias.get(4 * done..), layer.multiplier.get(4 * done..), layer.shift.get(done..));
+        if let (Some(b), Some(m), Some(s)) = params {
+            super::finish_block(block::block_sums(block, x), b, m, s, excess, outs, stage);
+        }
+    }
     true
 }

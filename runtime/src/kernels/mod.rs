@@ -60,7 +60,9 @@ fn optimized<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: impl Fn(i
 
 #[cfg(not(vae_kernel = "reference"))]
 fn optimized<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
-    run_blocks(layer, x, output, stage, asm::block_sums_for(layer, x));
+    if !asm::dense_fused(layer, x, output, &stage) {
+        run_blocks(layer, x, output, stage, block::block_sums);
+    }
 }
 
 /// Runs a layer block by block: `sums` gives a block's [`BlockSums`], then
@@ -74,10 +76,7 @@ pub fn run_blocks<O>(
     stage: impl Fn(i32) -> O,
     sums: impl Fn(&[u8], &[i16]) -> BlockSums,
 ) {
-    let excess = x
-        .iter()
-        .fold(0i32, |s, &v| s.wrapping_add(i32::from(v)))
-        .wrapping_mul(128);
+    let excess = excess(x);
     let blocks = layer
         .weights
         .chunks_exact((ROW_BLOCK * x.len()).max(1))
@@ -86,41 +85,54 @@ pub fn run_blocks<O>(
         .zip(layer.multiplier.chunks(4 * ROW_BLOCK))
         .zip(layer.shift.chunks(ROW_BLOCK));
     for ((((block, outs), bias), multiplier), shift) in blocks {
-        let mut raw = sums(block, x);
-        if !requant_block(&mut raw, bias, multiplier, shift, excess) {
-            requant_rows(&mut raw, bias, multiplier, shift, excess);
-        }
-        for (out, value) in outs.iter_mut().zip(raw) {
-            *out = stage(value);
-        }
+        finish_block(
+            sums(block, x),
+            bias,
+            multiplier,
+            shift,
+            excess,
+            outs,
+            &stage,
+        );
     }
 }
 
-/// The requantization of one block's rows in Rust (any shift, any number of
-/// rows up to 8); see [`run_blocks`].
-fn requant_rows(raw: &mut BlockSums, bias: &[u8], multiplier: &[u8], shift: &[u8], excess: i32) {
-    let rows = raw
+/// `128 * sum(x)`: what the even rows' excess-128 weights add.
+pub(crate) fn excess(x: &[i16]) -> i32 {
+    x.iter()
+        .fold(0i32, |s, &v| s.wrapping_add(i32::from(v)))
+        .wrapping_mul(128)
+}
+
+/// Turns one block's raw sums into outputs: bias, minus the excess for even
+/// rows, requantization, `stage`; as many rows as `outs` and the parameter
+/// slices hold (at most 8).
+pub(crate) fn finish_block<O>(
+    raw: BlockSums,
+    bias: &[u8],
+    multiplier: &[u8],
+    shift: &[u8],
+    excess: i32,
+    outs: &mut [O],
+    stage: &impl Fn(i32) -> O,
+) {
+    let rows = outs
         .iter_mut()
+        .zip(raw)
         .zip(bias.chunks_exact(4).zip(multiplier.chunks_exact(4)))
         .zip(shift);
-    for (row, ((value, (b, m)), &s)) in rows.enumerate() {
+    for (row, (((out, raw), (b, m)), &s)) in rows.enumerate() {
         let dot = if row % 2 == 0 {
-            value.wrapping_sub(excess)
+            raw.wrapping_sub(excess)
         } else {
-            *value
+            raw
         };
-        *value = requantize_fast(le_i32(b).wrapping_add(dot), le_i32(m), s as i8);
+        *out = stage(requantize_fast(
+            le_i32(b).wrapping_add(dot),
+            le_i32(m),
+            s as i8,
+        ));
     }
-}
-
-#[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2"))]
-use asm::requant_block;
-
-/// No assembly requantization on this target.
-#[cfg(not(any(vae_kernel = "dsp", vae_kernel = "thumb2")))]
-#[inline(always)]
-fn requant_block(_: &mut BlockSums, _: &[u8], _: &[u8], _: &[u8], _: i32) -> bool {
-    false
 }
 
 /// A little-endian i32 from 4 bytes (0 if fewer).

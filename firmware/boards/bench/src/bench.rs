@@ -182,11 +182,15 @@ fn kernel_check() {
         for c in 0..outputs {
             let b = (rng.next_u32() % 400_001) as i32 - 200_000;
             bias[4 * c..4 * c + 4].copy_from_slice(&b.to_le_bytes());
-            let m = (1i32 << 30) + (rng.next_u32() >> 2) as i32;
+            let m = ((1i32 << 30) + (rng.next_u32() >> 2) as i32) & !0xFFFF;
             mult[4 * c..4 * c + 4].copy_from_slice(&m.to_le_bytes());
-            shift[c] = (-((rng.next_u32() % 20) as i8) + 2) as u8;
+            // Shift regimes: all <= -2 (the M4's SMMUL path), all <= -1
+            // (SMULL path), or some >= 0 (requantization in Rust).
+            let span = [30, 31, 20][(case % 3) as usize];
+            let top = [-2, -1, 2][(case % 3) as usize];
+            shift[c] = (top - (rng.next_u32() % span) as i32).max(-31) as i8 as u8;
         }
-        let latent_like = case % 3 == 2;
+        let latent_like = case % 4 == 3;
         x.0.fill(0);
         for v in x.0.iter_mut().take(inputs) {
             *v = if latent_like {
