@@ -26,7 +26,21 @@ echo "model=models/mcu.postcard bytes=$(stat -c %s models/mcu.postcard) (include
 # The size probe: only what a device needs to load, validate, sample and decode.
 (cd firmware/boards/bench && cargo build --release --quiet --features size-probe,microbit \
     --target thumbv6m-none-eabi --target-dir target/size-probe)
-"$LLVM_SIZE" -A firmware/boards/bench/target/size-probe/thumbv6m-none-eabi/release/bench | awk '
+PROBE=firmware/boards/bench/target/size-probe/thumbv6m-none-eabi/release/bench
+"$LLVM_SIZE" -A "$PROBE" | awk '
     $1 == ".text" { printf "runtime size probe thumbv6m text_bytes=%d (load, validate, sample, decode; with compiler builtins and startup)\n", $2 }'
+# The same .text split by symbol: compiler builtins (memcpy, 64-bit shifts
+# and multiply, ...), cortex-m-rt's startup and handlers, and the rest: the
+# runtime's code (everything inlined into the probe's 20-line main counts
+# as runtime).
+"$(dirname "$LLVM_SIZE")/llvm-nm" --print-size --size-sort --demangle "$PROBE" | awk '
+    function hex(s,    i, v) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1; return v }
+    $3 ~ /^[tTwW]$/ {
+        size = hex($2); name = $4
+        if (name ~ /^(__aeabi|__clz|__udiv|__divsi|__mul|__ashl|__lshr|__ashr|mem(cpy|set|cmp|move|clr)|compiler_builtins::)/) builtins += size
+        else if (name ~ /^(Reset|DefaultHandler|DefaultHandler_|DefaultPreInit|HardFault_|HardFault|__pre_init|main)$/) startup += size
+        else runtime += size
+    }
+    END { printf "runtime size probe thumbv6m runtime_code_bytes=%d compiler_builtins_bytes=%d startup_bytes=%d\n", runtime, builtins, startup }'
 
 scripts/bench.sh

@@ -277,8 +277,10 @@ fn check_len(layer: usize, field: Field, bytes: &[u8], expected: usize) -> Resul
 fn zero_padded(layer: &Layer<'_>) -> bool {
     let (m, k) = (usize::from(layer.output_dim), usize::from(layer.input_dim));
     let (mp, kp) = (layout::padded_outputs(m), layout::padded_inputs(k));
-    let w = |r, i| layout::weight(layer.weights, kp, r, i) == Some(0);
-    (m..mp).all(|r| (0..kp).all(|i| w(r, i))) && (0..m).all(|r| (k..kp).all(|i| w(r, i)))
+    (0..mp).all(|r| {
+        let first = if r < m { k } else { 0 };
+        (first..kp).all(|i| layout::weight(layer.weights, kp, r, i) == Some(0))
+    })
 }
 
 /// Decodes little-endian i32 values.

@@ -35,7 +35,9 @@ fn reference_layer_arrays() -> [Vec<u8>; 4] {
     let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..784 {
         bias.extend_from_slice(&((xorshift(&mut state) % 20001) as i32 - 10000).to_le_bytes());
-        mult.extend_from_slice(&(((1i32 << 30) + (xorshift(&mut state) >> 2) as i32) & !0xFFFF).to_le_bytes());
+        mult.extend_from_slice(
+            &(((1i32 << 30) + (xorshift(&mut state) >> 2) as i32) & !0xFFFF).to_le_bytes(),
+        );
         shift.push((-8i8) as u8);
     }
     [weights, bias, mult, shift]

@@ -44,8 +44,9 @@ fn main() {
     let mut shift = Vec::new();
     for _ in 0..outputs {
         bias.extend_from_slice(&((xorshift(&mut state) % 20001) as i32 - 10000).to_le_bytes());
-        multiplier
-            .extend_from_slice(&(((1i32 << 30) + (xorshift(&mut state) >> 2) as i32) & !0xFFFF).to_le_bytes());
+        multiplier.extend_from_slice(
+            &(((1i32 << 30) + (xorshift(&mut state) >> 2) as i32) & !0xFFFF).to_le_bytes(),
+        );
         shift.push((-8i8) as u8);
     }
     fs::write(out.join("ref_weights.bin"), weights).expect("write");

@@ -1044,7 +1044,7 @@ fn routine_for(_layer: &Layer<'_>, x: &[i16], shifts: ShiftRange) -> Option<Rout
 /// its preconditions hold: shapes, shifts in `[-31, -1]` (M4's DSP routine:
 /// `[-31, -2]`, word-aligned weights and inputs, [`paired::applies`]; M0:
 /// no negative input). Returns `false`, having written nothing, otherwise.
-pub fn dense_fused<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: &impl Fn(i32) -> O) -> bool {
+pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -> bool {
     let rows = usize::from(layer.output_dim);
     let kp = x.len();
     let shapes = kp >= 4
@@ -1052,8 +1052,7 @@ pub fn dense_fused<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: &im
         && layer.weights.len() == crate::layout::padded_outputs(rows) * kp
         && layer.bias.len() == 4 * rows
         && layer.multiplier.len() == 4 * rows
-        && layer.shift.len() == rows
-        && output.len() >= rows;
+        && layer.shift.len() == rows;
     if !shapes {
         return false;
     }
@@ -1071,8 +1070,12 @@ pub fn dense_fused<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: &im
     };
     let quads = (kp / 4) as u32;
     let full = rows / 8;
-    let blocks = layer.weights.chunks_exact(8 * kp).zip(output.chunks_exact_mut(8));
-    for (block, outs) in blocks.take(full) {
+    let mut weights = layer.weights;
+    for _ in 0..full {
+        let Some((block, rest)) = weights.split_at_checked(8 * kp) else {
+            break;
+        };
+        weights = rest;
         args.out = buf.as_mut_ptr();
         // SAFETY: checked above: `quads >= 1`; the block holds `8 * kp`
         // bytes and `x` `kp` values, which is all the routine reads of
@@ -1083,16 +1086,20 @@ pub fn dense_fused<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: &im
         // in [-31, -1] keep shift amounts in [0, 31]. The routine preserves
         // r4-r11 and sp.
         unsafe { routine(block.as_ptr(), x.as_ptr(), quads, &mut args) };
-        for (out, &value) in outs.iter_mut().zip(&buf) {
-            *out = stage(value);
-        }
+        emit(&buf);
     }
     // The last 1 to 7 rows, if any: the safe twin.
     let done = full * 8;
-    if let (Some(block), Some(outs)) = (layer.weights.get(done * kp..), output.get_mut(done..rows)) {
-        let params = (layer.bias.get(4 * done..), layer.multiplier.get(4 * done..), layer.shift.get(done..));
+    if done < rows {
+        let params = (
+            layer.bias.get(4 * done..),
+            layer.multiplier.get(4 * done..),
+            layer.shift.get(done..),
+        );
         if let (Some(b), Some(m), Some(s)) = params {
-            super::finish_block(block::block_sums(block, x), b, m, s, excess, outs, stage);
+            let rows =
+                super::requant_block(block::block_sums(weights, x), b, m, s, excess, &mut buf);
+            emit(buf.get(..rows).unwrap_or(&[]));
         }
     }
     true

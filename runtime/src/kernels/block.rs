@@ -15,9 +15,10 @@ use super::BlockSums;
 /// `sum(w * x)` for odd rows.
 pub fn block_sums(block: &[u8], input: &[i16]) -> BlockSums {
     let mut acc = [0i32; 8];
-    for (pair, xs) in block.chunks_exact(16).zip(input.chunks_exact(2)) {
-        let &[x0, x1] = xs else { continue };
-        let (x0, x1) = (i32::from(x0), i32::from(x1));
+    // Missing inputs (a short `input`) count as zero.
+    let x = |i: usize| i32::from(input.get(i).copied().unwrap_or(0));
+    for (j, pair) in block.chunks_exact(16).enumerate() {
+        let (x0, x1) = (x(2 * j), x(2 * j + 1));
         for (word, rows) in pair.chunks_exact(4).zip(acc.chunks_exact_mut(2)) {
             let (&[e0, o0, e1, o1], [even, odd]) = (word, rows) else {
                 continue;

@@ -44,56 +44,87 @@ pub const SELECTED: &str = if cfg!(vae_kernel = "dsp") {
 /// result equals [`reference::dense`] bit for bit.
 ///
 /// `input` should hold `padded_inputs(input_dim)` values (the extra ones are
-/// multiplied by zero weights); with fewer, the reference kernel runs.
+/// multiplied by zero weights); missing inputs count as zero, as in the
+/// reference kernel, but only a full input takes the assembly path.
 pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
+    if cfg!(vae_kernel = "reference") {
+        return reference::dense(layer, input, output, stage);
+    }
+    let mut outs = output.iter_mut();
+    let mut emit = |values: &[i32]| {
+        // `values` first: zip must not take an output it cannot fill.
+        for (&value, out) in values.iter().zip(&mut outs) {
+            *out = stage(value);
+        }
+    };
+    if cfg!(vae_kernel = "thumb1") {
+        // Code size matters most on the Cortex-M0: one kernel copy for all
+        // output types, values handed over through a `dyn` callback.
+        dense_blocks(layer, input, &mut emit);
+    } else {
+        // Thumb-2 cores: the kernel inlined per output type (faster).
+        let kp = padded_inputs(usize::from(layer.input_dim));
+        let x = input.get(..kp).unwrap_or(input);
+        #[cfg(not(vae_kernel = "reference"))]
+        if asm::dense_fused(layer, x, &mut emit) {
+            return;
+        }
+        twin_blocks(layer, x, block::block_sums, &mut emit);
+    }
+}
+
+/// The kernel behind [`dense`] on the Cortex-M0, not generic so that one
+/// copy serves every output type: it hands the requantized values to `emit`
+/// in order, up to 8 at a time.
+#[inline(never)]
+pub fn dense_blocks(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
     let kp = padded_inputs(usize::from(layer.input_dim));
-    match input.get(..kp) {
-        Some(x) if cfg!(not(vae_kernel = "reference")) => optimized(layer, x, output, stage),
-        _ => reference::dense(layer, input, output, stage),
+    let x = input.get(..kp).unwrap_or(input);
+    #[cfg(not(vae_kernel = "reference"))]
+    if asm::dense_fused(layer, x, &mut *emit) {
+        return;
     }
-}
-
-#[cfg(vae_kernel = "reference")]
-fn optimized<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
-    reference::dense(layer, x, output, stage);
-}
-
-#[cfg(not(vae_kernel = "reference"))]
-fn optimized<O>(layer: &Layer<'_>, x: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
-    if !asm::dense_fused(layer, x, output, &stage) {
-        run_blocks(layer, x, output, stage, block::block_sums);
-    }
+    twin_blocks(layer, x, block::block_sums, emit);
 }
 
 /// Runs a layer block by block: `sums` gives a block's [`BlockSums`], then
 /// each row gets its bias, the even rows lose their excess `128 * sum(x)`,
-/// every row is requantized, and `stage` makes the output. `x` holds exactly
-/// the padded inputs.
+/// every row is requantized, and `stage` makes the output. `x` holds the
+/// padded inputs (missing ones count as zero).
 pub fn run_blocks<O>(
     layer: &Layer<'_>,
     x: &[i16],
     output: &mut [O],
     stage: impl Fn(i32) -> O,
-    sums: impl Fn(&[u8], &[i16]) -> BlockSums,
+    sums: fn(&[u8], &[i16]) -> BlockSums,
+) {
+    let mut outs = output.iter_mut();
+    twin_blocks(layer, x, sums, |values: &[i32]| {
+        for (&value, out) in values.iter().zip(&mut outs) {
+            *out = stage(value);
+        }
+    });
+}
+
+/// [`run_blocks`] handing values to `emit`.
+fn twin_blocks(
+    layer: &Layer<'_>,
+    x: &[i16],
+    sums: fn(&[u8], &[i16]) -> BlockSums,
+    mut emit: impl FnMut(&[i32]),
 ) {
     let excess = excess(x);
-    let blocks = layer
-        .weights
-        .chunks_exact((ROW_BLOCK * x.len()).max(1))
-        .zip(output.chunks_mut(ROW_BLOCK))
-        .zip(layer.bias.chunks(4 * ROW_BLOCK))
-        .zip(layer.multiplier.chunks(4 * ROW_BLOCK))
-        .zip(layer.shift.chunks(ROW_BLOCK));
-    for ((((block, outs), bias), multiplier), shift) in blocks {
-        finish_block(
-            sums(block, x),
-            bias,
-            multiplier,
-            shift,
-            excess,
-            outs,
-            &stage,
-        );
+    let block_len = ROW_BLOCK * padded_inputs(usize::from(layer.input_dim));
+    let (mut weights, mut bias, mut multiplier, mut shift) =
+        (layer.weights, layer.bias, layer.multiplier, layer.shift);
+    while let (Some((block, w)), false) = (weights.split_at_checked(block_len), shift.is_empty()) {
+        let mut values = [0i32; ROW_BLOCK];
+        let rows = requant_block(sums(block, x), bias, multiplier, shift, excess, &mut values);
+        emit(values.get(..rows).unwrap_or(&[]));
+        weights = w;
+        bias = bias.get(4 * rows..).unwrap_or(&[]);
+        multiplier = multiplier.get(4 * rows..).unwrap_or(&[]);
+        shift = shift.get(rows..).unwrap_or(&[]);
     }
 }
 
@@ -104,35 +135,33 @@ pub(crate) fn excess(x: &[i16]) -> i32 {
         .wrapping_mul(128)
 }
 
-/// Turns one block's raw sums into outputs: bias, minus the excess for even
-/// rows, requantization, `stage`; as many rows as `outs` and the parameter
-/// slices hold (at most 8).
-pub(crate) fn finish_block<O>(
+/// Requantizes one block's raw sums into `values`: bias, minus the excess
+/// for even rows, requantization; as many rows (at most 8) as the parameter
+/// slices hold, which it returns.
+pub(crate) fn requant_block(
     raw: BlockSums,
     bias: &[u8],
     multiplier: &[u8],
     shift: &[u8],
     excess: i32,
-    outs: &mut [O],
-    stage: &impl Fn(i32) -> O,
-) {
-    let rows = outs
+    values: &mut [i32; ROW_BLOCK],
+) -> usize {
+    let rows = values
         .iter_mut()
         .zip(raw)
         .zip(bias.chunks_exact(4).zip(multiplier.chunks_exact(4)))
         .zip(shift);
-    for (row, (((out, raw), (b, m)), &s)) in rows.enumerate() {
+    let mut count = 0;
+    for (row, (((value, raw), (b, m)), &s)) in rows.enumerate() {
         let dot = if row % 2 == 0 {
             raw.wrapping_sub(excess)
         } else {
             raw
         };
-        *out = stage(requantize_fast(
-            le_i32(b).wrapping_add(dot),
-            le_i32(m),
-            s as i8,
-        ));
+        *value = requantize_fast(le_i32(b).wrapping_add(dot), le_i32(m), s as i8);
+        count = row + 1;
     }
+    count
 }
 
 /// A little-endian i32 from 4 bytes (0 if fewer).
