@@ -299,7 +299,7 @@ pub fn export(
             "float_parameters_total": vae.num_params(),
         },
         "quantization": {
-            "scheme": "post-training; int8 symmetric per-output-channel weights; u8 ReLU activations (zero point 0); Q12 latent; Q8 logits; i32 biases; Q31 multiplier + shift requantization (see docs/quantization.md)",
+            "scheme": "post-training; int8 symmetric per-output-channel weights; u8 ReLU activations (zero point 0); Q12 latent; Q8 logits; i32 biases; Q31 multiplier (15 significant bits) + shift requantization (see docs/quantization.md)",
             "activation_calibration": format!("{:?}", q.calibration),
             "calibration_candidates_holdout_nelbo": q.tried.iter().map(|(c, s)| json!({"calibration": c, "nelbo": s})).collect::<Vec<_>>(),
             "clamped_biases": q.model.clamped_biases,
