@@ -34,6 +34,12 @@ pub struct TrainConfig {
     pub dataset: String,
     /// Training images used (60,000 for the full set).
     pub train_images: usize,
+    /// From this epoch on (0-based), quantization-aware fine-tuning: the
+    /// decoder's forward and backward passes use its weights rounded to
+    /// the export's per-channel int8 grid, and the gradients update the
+    /// float weights (straight-through estimator). `None`: float training.
+    #[serde(default)]
+    pub qat_from: Option<usize>,
 }
 
 /// Learning-rate schedules.

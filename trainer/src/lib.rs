@@ -10,5 +10,6 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod images;
+pub mod quality;
 pub mod train;
 pub mod vae;

@@ -53,6 +53,26 @@ enum Command {
     /// Quantize the decoder and write models/<name>.postcard, .json and .png
     /// (trains the model first if it has no checkpoint).
     Export(ExportArgs),
+    /// Evaluate several trained runs (weight bytes, MACs, float and
+    /// quantized -ELBO, IWAE), print the table and write it into
+    /// docs/quality.md with a sample grid per run.
+    Quality(QualityArgs),
+}
+
+#[derive(Debug, Args)]
+struct QualityArgs {
+    /// Run directories to evaluate (each holds a finished checkpoint).
+    #[arg(long, num_args = 1.., required = true)]
+    runs: Vec<PathBuf>,
+    /// Importance samples per test image for the IWAE bound.
+    #[arg(long, default_value_t = 100)]
+    iw_samples: usize,
+    /// Document whose table (between its markers) is rewritten.
+    #[arg(long, default_value = "docs/quality.md")]
+    doc: PathBuf,
+    /// Folder for the sample grids (one PNG per run).
+    #[arg(long, default_value = "docs/quality")]
+    grids: PathBuf,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -82,6 +102,10 @@ struct TrainOpts {
     /// Epochs of linear KL warm-up (0: none).
     #[arg(long, default_value_t = 0)]
     kl_warmup: usize,
+    /// Quantization-aware fine-tuning from this epoch on (0-based): the
+    /// decoder trains through its int8-rounded weights (straight-through).
+    #[arg(long)]
+    qat_from: Option<usize>,
     /// Seed of everything random (initialisation, shuffling, noise).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -148,6 +172,17 @@ struct ExportArgs {
     iw_samples: usize,
 }
 
+/// `target` relative to `base` when it lies inside it (else as given), with
+/// forward slashes, for links in Markdown.
+fn pathdiff(target: &Path, base: &Path) -> String {
+    let rel = if base.as_os_str().is_empty() {
+        target
+    } else {
+        target.strip_prefix(base).unwrap_or(target)
+    };
+    rel.to_string_lossy().replace('\\', "/")
+}
+
 /// The workspace root (parent of this crate's folder).
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -207,6 +242,7 @@ impl TrainOpts {
             seed: self.seed,
             dataset: format!("{dataset:?}").to_lowercase(),
             train_images: self.limit_train.unwrap_or(train_len).min(train_len),
+            qat_from: self.qat_from,
         }
     }
 }
@@ -329,6 +365,36 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+        }
+        Command::Quality(args) => {
+            let (train_set, test_set) = cli.global.load()?;
+            let mut rows = Vec::new();
+            for dir in &args.runs {
+                eprintln!("evaluating {} ...", dir.display());
+                let row = trainer::quality::evaluate(
+                    &dev,
+                    dir,
+                    &train_set,
+                    &test_set,
+                    args.iw_samples,
+                    &args.grids,
+                )?;
+                eprintln!(
+                    "  {}: {} bytes, quantized -ELBO {:.3}",
+                    row.name, row.weight_bytes, row.quantized_nelbo
+                );
+                rows.push(row);
+            }
+            let rel = pathdiff(&args.grids, args.doc.parent().unwrap_or(Path::new(".")));
+            let table = trainer::quality::table(&rows, args.iw_samples, &rel);
+            print!("{table}");
+            trainer::quality::write_doc(&args.doc, &table)?;
+            eprintln!(
+                "wrote {} and {} grids in {}",
+                args.doc.display(),
+                rows.len(),
+                args.grids.display()
+            );
         }
         Command::Sample(args) => {
             let arch = args.run.arch(cli.global.dataset)?;

@@ -117,6 +117,10 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             );
         }
         state.config.epochs = req.config.epochs;
+        // Fine-tuning settings may be added when a finished run is resumed.
+        if req.config.qat_from.is_some() {
+            state.config.qat_from = req.config.qat_from;
+        }
         eprintln!(
             "Resuming {} at epoch {} of {}",
             ckpt.display(),
@@ -183,6 +187,10 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
                 normals(&mut noise, b * state.arch.latent),
                 (b, state.arch.latent),
             );
+            let qat = cfg.qat_from.is_some_and(|from| epoch >= from);
+            // Straight-through: forward and backward through the rounded
+            // decoder weights, then the float weights get the update.
+            let float_weights = qat.then(|| fake_quantize_decoder(&mut vae));
             let (loss, parts) = vae.loss(&x, &eps, kl_weight, OwnedTape::<f32, Dev>::default());
             if !parts.bce.is_finite() || !parts.kl.is_finite() {
                 bail!(
@@ -191,6 +199,11 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
                 );
             }
             let grads = loss.backward();
+            if let Some(saved) = float_weights {
+                for (layer, w) in vae.dec.iter_mut().zip(&saved) {
+                    layer.w.copy_from(w);
+                }
+            }
             adam.step(&mut vae, &grads);
             sum_bce += parts.bce * b as f64;
             sum_kl += parts.kl * b as f64;
@@ -225,6 +238,31 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         write_metrics(&req.paths, &state.history)?;
     }
     Ok((vae, state))
+}
+
+/// Replaces every decoder weight by its value on the export's grid
+/// (symmetric int8 per output channel: `round(w / s) * s`,
+/// `s = max|row| / 127`) and returns the float weights it replaced.
+pub fn fake_quantize_decoder(vae: &mut Vae) -> Vec<Vec<f32>> {
+    vae.dec
+        .iter_mut()
+        .map(|layer| {
+            let float = layer.w.as_vec();
+            let inputs = layer.w.shape().1.max(1);
+            let mut q = float.clone();
+            for row in q.chunks_mut(inputs) {
+                let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+                if max > 0.0 {
+                    let s = max / 127.0;
+                    for w in row.iter_mut() {
+                        *w = (*w / s).round().clamp(-127.0, 127.0) * s;
+                    }
+                }
+            }
+            layer.w.copy_from(&q);
+            float
+        })
+        .collect()
 }
 
 /// Reads a finished or partial run.

@@ -9,6 +9,7 @@ use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
 use trainer::train::{self, RunPaths, TrainRequest};
+use dfdx::prelude::HasShape;
 use trainer::vae::{Dev, Vae};
 use trainer::{eval, export};
 
@@ -31,6 +32,7 @@ fn config(epochs: usize) -> TrainConfig {
         seed: 7,
         dataset: "synthetic".into(),
         train_images: 384,
+        qat_from: None,
     }
 }
 
@@ -204,4 +206,62 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     println!("float vs integer decoder: mean {mean:.3}, max {worst:.2} grey levels");
     assert!(mean <= 1.0, "mean error {mean}");
     assert!(worst <= 8.0, "max error {worst}");
+}
+
+#[test]
+fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
+    let dev = Dev::default();
+    let mut vae = Vae::new(
+        &dev,
+        &tiny_arch(),
+        &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3),
+    );
+    let before: Vec<Vec<f32>> = vae.dec.iter().map(|d| d.w.as_vec()).collect();
+    let saved = train::fake_quantize_decoder(&mut vae);
+    assert_eq!(saved, before, "returns the float weights it replaced");
+    for (layer, float) in vae.dec.iter().zip(&before) {
+        let q = layer.w.as_vec();
+        let inputs = layer.w.shape().1;
+        for (row, frow) in q.chunks(inputs).zip(float.chunks(inputs)) {
+            let s = frow.iter().fold(0.0f32, |m, w| m.max(w.abs())) / 127.0;
+            for (&w, &f) in row.iter().zip(frow) {
+                let k = w / s;
+                assert!((k - k.round()).abs() < 1e-3, "on the grid: {w} / {s}");
+                assert!((w - f).abs() <= s / 2.0 + 1e-6, "nearest grid point");
+            }
+        }
+    }
+}
+
+#[test]
+fn quantization_aware_fine_tuning_trains_and_is_reproducible() {
+    let (train_set, test_set) = (common::synthetic(384, 5), common::synthetic(64, 6));
+    let dev = Dev::default();
+    let go = |dir: &std::path::Path, qat: Option<usize>| {
+        let mut config = config(2);
+        config.qat_from = qat;
+        train::train(
+            &dev,
+            TrainRequest {
+                arch: tiny_arch(),
+                config,
+                paths: RunPaths {
+                    dir: dir.to_owned(),
+                },
+                resume: false,
+                overwrite: false,
+                train: &train_set,
+                test: &test_set,
+            },
+        )
+        .unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, sa) = go(&tmp.path().join("qat-a"), Some(1));
+    let (b, _) = go(&tmp.path().join("qat-b"), Some(1));
+    let (c, _) = go(&tmp.path().join("float"), None);
+    assert_eq!(params(&a), params(&b), "same seed, same QAT run");
+    assert_ne!(params(&a), params(&c), "QAT epochs change the training");
+    assert!(sa.history.iter().all(|m| m.test_nelbo.is_finite()));
+    assert_eq!(sa.config.qat_from, Some(1));
 }

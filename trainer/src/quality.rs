@@ -1,0 +1,162 @@
+//! The quality-per-byte table: every trained run in a list, evaluated float
+//! and quantized through the runtime's integer decoder, with its weight
+//! bytes, multiply-accumulates and a grid of samples as a device draws them.
+//! `trainer quality` prints it and writes it into `docs/quality.md`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use runtime::Model;
+
+use crate::checkpoint::LrSchedule;
+use crate::data::Dataset;
+use crate::vae::Dev;
+use crate::{atomic, eval, export, images, train};
+
+/// One configuration's figures.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Run directory name (also the grid's file name).
+    pub name: String,
+    /// Decoder widths, e.g. `24-128-64-784`.
+    pub decoder: String,
+    /// Epochs, schedule and KL warm-up, e.g. `150, cosine`.
+    pub training: String,
+    /// Stored weight bytes of the quantized decoder (int8, padded layout).
+    pub weight_bytes: usize,
+    /// Multiply-accumulates per decoded digit.
+    pub macs: usize,
+    /// Float test negative ELBO (nats/image, single sample).
+    pub float_nelbo: f64,
+    /// The same through the runtime's integer decoder.
+    pub quantized_nelbo: f64,
+    /// Importance-weighted bound, float and quantized.
+    pub iwae: (f64, f64),
+    /// Training wall-clock seconds.
+    pub train_seconds: f64,
+    /// Where the grid of 64 device samples went.
+    pub grid: PathBuf,
+}
+
+/// Evaluates the run in `dir`; writes its sample grid into `grids`.
+pub fn evaluate(
+    dev: &Dev,
+    dir: &Path,
+    train_set: &Dataset,
+    test_set: &Dataset,
+    iw_samples: usize,
+    grids: &Path,
+) -> Result<Row> {
+    let (vae, state) = train::load_run(dev, dir)
+        .with_context(|| format!("loading the run in {}", dir.display()))?;
+    let seed = state.config.seed;
+    let q = export::quantize_decoder(dev, &vae, train_set, seed)?;
+    let bytes = q.model.to_bytes()?;
+    let model = Model::from_bytes(&bytes)?;
+    let single = eval::nelbo(dev, &vae, test_set, seed, Some(&model))?;
+    let quantized = single.quantized.context("quantized result")?;
+    let iw = eval::iwae(dev, &vae, test_set, iw_samples, seed, Some(&model))?;
+    let name = dir.file_name().map_or_else(
+        || state.arch.name.clone(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let grid = grids.join(format!("{name}.png"));
+    images::save_grid(&grid, &export::device_samples(&model, 1, 64)?, 8, 1)?;
+    let arch = &state.arch;
+    let decoder = std::iter::once(arch.latent)
+        .chain(arch.dec_hidden.iter().copied())
+        .chain(std::iter::once(784))
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut training = format!(
+        "{} ep, {}",
+        state.epochs_done,
+        match state.config.lr_schedule {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine",
+        }
+    );
+    if state.config.kl_warmup > 0 {
+        let _ = write!(training, ", KL warm-up {}", state.config.kl_warmup);
+    }
+    Ok(Row {
+        name,
+        decoder,
+        training,
+        weight_bytes: model.weight_bytes(),
+        macs: model.macs(),
+        float_nelbo: single.float.nelbo,
+        quantized_nelbo: quantized.nelbo,
+        iwae: (iw.float, iw.quantized.unwrap_or(f64::NAN)),
+        train_seconds: state.training_seconds,
+        grid,
+    })
+}
+
+/// The table in Markdown, best quantized -ELBO first; `grids_rel` is the
+/// grids' folder relative to the document.
+pub fn table(rows: &[Row], iw_samples: usize, grids_rel: &str) -> String {
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.quantized_nelbo.total_cmp(&b.quantized_nelbo));
+    let mut s = format!(
+        "| run | decoder | training | weight bytes | MACs/digit | float -ELBO | quantized -ELBO | IWAE k={iw_samples} float / quantized | train s | samples |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    for r in sorted {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} / {:.3} | {:.0} | [grid]({grids_rel}/{}.png) |",
+            r.name,
+            r.decoder,
+            r.training,
+            r.weight_bytes,
+            r.macs,
+            r.float_nelbo,
+            r.quantized_nelbo,
+            r.iwae.0,
+            r.iwae.1,
+            r.train_seconds,
+            r.name
+        );
+    }
+    s
+}
+
+/// Markers around the generated table in `docs/quality.md`; the text
+/// outside them is kept.
+pub const BEGIN: &str = "<!-- quality-table:begin (written by `trainer quality`) -->";
+/// See [`BEGIN`].
+pub const END: &str = "<!-- quality-table:end -->";
+
+/// Replaces the table between the markers of `doc` (or appends it).
+pub fn splice(doc: &str, table: &str) -> String {
+    match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{BEGIN}\n{table}{}", &doc[..b], &doc[e..]),
+        _ => format!("{doc}\n{BEGIN}\n{table}{END}\n"),
+    }
+}
+
+/// Writes the table into the document at `path` (atomically).
+pub fn write_doc(path: &Path, table: &str) -> Result<()> {
+    let doc = match std::fs::read_to_string(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Quality per byte\n".to_string(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    atomic::write_atomic(path, splice(&doc, table).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_keeps_the_text_around_the_table() {
+        let doc = format!("# T\nintro\n{BEGIN}\nold\n{END}\nafter\n");
+        let out = splice(&doc, "new\n");
+        assert_eq!(out, format!("# T\nintro\n{BEGIN}\nnew\n{END}\nafter\n"));
+        let fresh = splice("# T\n", "x\n");
+        assert!(fresh.ends_with(&format!("{BEGIN}\nx\n{END}\n")));
+    }
+}
