@@ -14,15 +14,21 @@ fn decode(c: &mut Criterion) {
     let mut decoder = Decoder::<256>::new(&model).expect("fits");
     let z = LatentSampler::new(1).sample(model.latent_dim());
     let mut digit = Digit::new();
-    c.bench_function("decode one digit (mcu, 102,912 MACs)", |b| {
+    let name = format!("decode one digit ({}, {} MACs)", model.name(), model.macs());
+    c.bench_function(&name, |b| {
         b.iter(|| decoder.decode(black_box(&z), &mut digit).expect("decodes"))
     });
-    c.bench_function("load and validate the model (111 KB, CRC-32)", |b| {
+    let name = format!(
+        "load and validate the model ({} bytes, CRC-32)",
+        bytes.len()
+    );
+    c.bench_function(&name, |b| {
         b.iter(|| Model::from_bytes(black_box(&bytes)).expect("valid"))
     });
     let mut sampler = LatentSampler::new(2);
-    c.bench_function("sample a 20-dim latent", |b| {
-        b.iter(|| sampler.sample(black_box(20)))
+    let dim = model.latent_dim();
+    c.bench_function(&format!("sample a {dim}-dim latent"), |b| {
+        b.iter(|| sampler.sample(black_box(dim)))
     });
 }
 

@@ -127,7 +127,7 @@ pub enum ModelError {
         /// Output channel.
         channel: usize,
     },
-    /// A bias lies outside `[-2^30, 2^30]`, which could overflow the accumulator.
+    /// A bias lies outside `[-2^28, 2^28]` (accumulators must stay inside `(-2^29, 2^29)`).
     BiasOutOfRange {
         /// Index of the layer.
         layer: usize,
@@ -227,7 +227,7 @@ impl fmt::Display for ModelError {
             ModelError::BiasOutOfRange { layer, channel } => {
                 write!(
                     f,
-                    "layer {layer} channel {channel}: bias outside [-2^30, 2^30]"
+                    "layer {layer} channel {channel}: bias outside [-2^28, 2^28]"
                 )
             }
             ModelError::WeightOutOfRange { layer } => {

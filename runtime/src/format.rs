@@ -38,8 +38,9 @@ pub const MAX_LAYER_DIM: usize = 4096;
 pub const MAX_IMAGE_SIDE: usize = 255;
 /// Largest length of the model name in bytes.
 pub const MAX_NAME_LEN: usize = 32;
-/// Largest magnitude of a bias (keeps the i32 accumulator from overflowing).
-pub const MAX_ABS_BIAS: i32 = 1 << 30;
+/// Largest magnitude of a bias: with it every accumulator stays inside
+/// `(-2^29, 2^29)`, which the kernels' requantization relies on.
+pub const MAX_ABS_BIAS: i32 = 1 << 28;
 
 /// What a layer does with its requantized accumulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -132,7 +132,7 @@ impl<'a> Model<'a> {
     /// takes the previous one's outputs, the last one produces one logit per
     /// pixel; only the last layer has [`Activation::Logits`]; array lengths
     /// match the dimensions; weights in `[-127, 127]`; biases in
-    /// `[-2^30, 2^30]`; multipliers non-negative; shifts in `[-31, 30]`.
+    /// `[-2^28, 2^28]`; multipliers non-negative; shifts in `[-31, 30]`.
     pub fn from_body(body: ModelBody<'a>) -> Result<Self, ModelError> {
         validate(&body)?;
         Ok(Model { body })

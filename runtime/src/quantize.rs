@@ -180,7 +180,7 @@ pub struct QuantizedModel {
     pub output_scales: Vec<f64>,
     /// Per layer, the per-channel weight scales.
     pub weight_scales: Vec<Vec<f64>>,
-    /// Number of biases that had to be clamped to `[-2^30, 2^30]`.
+    /// Number of biases that had to be clamped to `[-2^28, 2^28]`.
     pub clamped_biases: usize,
 }
 

@@ -31,29 +31,32 @@ pub fn requantize(acc: i32, multiplier: i32, shift: i8) -> i32 {
     scaled.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
-/// [`requantize`] with a cheaper path for the common case `shift < 0`
-/// (scale below 1/2): the same result, bit for bit, for every input.
+/// [`requantize`] with a cheaper path for the usual case, `shift <= 0`
+/// (scale below 1) and `|acc| < 2^29` (true for every validated model): the
+/// same result, bit for bit, for every input.
 ///
-/// With `t = 31 - shift >= 32`, `floor((P + 2^(t-1)) / 2^t)` equals
-/// `floor((q + 2^(s-1)) / 2^s)` where `q = floor(P / 2^31)` and `s = -shift`
-/// (nested floor divisions compose), and `floor((q + 2^(s-1)) / 2^s)` is
-/// `(q >> s)` plus bit `s - 1` of `q`, so no 64-bit shift or add is needed:
-/// on a Cortex-M3/M4 this is `smull` and a few 32-bit operations.
+/// With `t = 31 - shift = 31 + s`, `floor((P + 2^(t-1)) / 2^t)` equals
+/// `floor((q + 1) / 2)` for `q = floor(P / 2^(30 + s))` (nested floor
+/// divisions compose), and `q = floor(floor(P / 2^30) / 2^s)`, where
+/// `floor(P / 2^30)` fits 32 bits because `|acc| < 2^29`. So no 64-bit
+/// shift is needed: on a Cortex-M4 `floor(P / 2^30)` is one `SMMUL` of
+/// `4 acc` and `m`, on a Cortex-M3 an `SMULL`, on a Cortex-M0 two 16x16
+/// products (multipliers are multiples of 2^16).
 #[inline]
 pub fn requantize_fast(acc: i32, multiplier: i32, shift: i8) -> i32 {
-    if (-31..0).contains(&shift) {
-        let q = mul_shr31(acc, multiplier);
-        let s = shift.unsigned_abs() as u32; // in [1, 31]
-        (q >> s).wrapping_add((q >> (s - 1)) & 1)
+    if (-31..=0).contains(&shift) && (-(1 << 29)..(1 << 29)).contains(&acc) {
+        let q = mul_shr30(acc, multiplier);
+        let s = u32::from(shift.unsigned_abs()); // in [0, 31]
+        ((q >> s) + 1) >> 1
     } else {
         requantize(acc, multiplier, shift)
     }
 }
 
-/// `floor(a * b / 2^31)`, which fits i32 for any i32 `a` and `b`.
+/// `floor(a * b / 2^30)` for `|a| < 2^29`, `0 <= b < 2^31`: fits i32.
 #[inline]
-fn mul_shr31(a: i32, b: i32) -> i32 {
-    ((i64::from(a) * i64::from(b)) >> 31) as i32
+fn mul_shr30(a: i32, b: i32) -> i32 {
+    ((i64::from(a) * i64::from(b)) >> 30) as i32
 }
 
 #[cfg(test)]

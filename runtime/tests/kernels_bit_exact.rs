@@ -60,7 +60,7 @@ fn layer_strategy(max_inputs: u16) -> impl Strategy<Value = OwnedLayer> {
         let o = usize::from(outputs);
         (
             proptest::collection::vec(-127i8..=127, n),
-            proptest::collection::vec(-(1i32 << 30)..=(1 << 30), o),
+            proptest::collection::vec(-(1i32 << 28)..=(1 << 28), o),
             proptest::collection::vec((0i32..=0x7FFF).prop_map(|m| m << 16), o),
             proptest::collection::vec(-31i8..=30, o),
         )
@@ -155,7 +155,7 @@ fn extreme_values_agree() {
             .map(|i| if i % 3 == 0 { -127 } else { 127 })
             .collect();
         let b = (0..o)
-            .map(|i| if i % 2 == 0 { 1 << 30 } else { -(1 << 30) })
+            .map(|i| if i % 2 == 0 { 1 << 28 } else { -(1 << 28) })
             .collect();
         let s = (0..o).map(|i| if i % 2 == 0 { 30 } else { -31 }).collect();
         let layer = OwnedLayer::new(inputs, outputs, w, b, vec![0x7FFF_0000; o], s);

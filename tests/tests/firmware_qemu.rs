@@ -112,7 +112,12 @@ fn emulated_oled_shows_exactly_what_the_host_draws() {
     let frames = format!("frames={FRAMES}");
     let mut qemu = Qemu::start("lm3s6965evb", &elf, &[&seed, &frames, "step"], &[], true);
     let ok = qemu.wait_for("MODEL", Duration::from_secs(60));
-    assert!(ok.starts_with("MODEL OK name=mcu latent=20"), "{ok}");
+    let announced = format!(
+        "MODEL OK name={} latent={}",
+        model.name(),
+        model.latent_dim()
+    );
+    assert!(ok.starts_with(&announced), "{ok}");
     for frame in 0..FRAMES {
         qemu.wait_for(&format!("FRAME {frame}"), Duration::from_secs(120));
         let (w, h, rgb) = qemu.screendump(&format!("frame{frame}.ppm"));

@@ -30,14 +30,15 @@ impl Arch {
         }
     }
 
-    /// The default model for a Cortex-M3 with 256 KB flash: the same encoder,
-    /// a 20-128-784 decoder (102,912 int8 weight bytes).
+    /// The default model for a Cortex-M3 with 256 KB flash, chosen from the
+    /// table in `docs/quality.md`: the same encoder, a 24-128-64-784 decoder
+    /// (61,440 int8 weight bytes, 61,440 MACs per digit).
     pub fn mcu() -> Self {
         Arch {
             name: "mcu".into(),
             enc_hidden: vec![400],
-            latent: 20,
-            dec_hidden: vec![128],
+            latent: 24,
+            dec_hidden: vec![128, 64],
         }
     }
 

@@ -87,7 +87,7 @@ struct RunArgs {
 
 #[derive(Debug, Args, Clone)]
 struct TrainOpts {
-    /// Epochs in total (default: 10 for classic, 30 otherwise).
+    /// Epochs in total (default: 10 for classic, 60 otherwise).
     #[arg(long)]
     epochs: Option<usize>,
     /// Images per batch.
@@ -96,9 +96,10 @@ struct TrainOpts {
     /// Adam learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f32,
-    /// Learning-rate schedule.
-    #[arg(long, value_enum, default_value_t = LrSchedule::Constant)]
-    lr_schedule: LrSchedule,
+    /// Learning-rate schedule (default: constant for classic, as the
+    /// PyTorch example, cosine otherwise).
+    #[arg(long, value_enum)]
+    lr_schedule: Option<LrSchedule>,
     /// Epochs of linear KL warm-up (0: none).
     #[arg(long, default_value_t = 0)]
     kl_warmup: usize,
@@ -232,12 +233,18 @@ impl RunArgs {
 
 impl TrainOpts {
     fn config(&self, arch: &Arch, dataset: DatasetKind, train_len: usize) -> TrainConfig {
-        let default_epochs = if arch.name == "classic" { 10 } else { 30 };
+        let classic = arch.name.starts_with("classic");
+        let default_epochs = if classic { 10 } else { 60 };
+        let default_schedule = if classic {
+            LrSchedule::Constant
+        } else {
+            LrSchedule::Cosine
+        };
         TrainConfig {
             epochs: self.epochs.unwrap_or(default_epochs),
             batch: self.batch as usize,
             lr: self.lr,
-            lr_schedule: self.lr_schedule,
+            lr_schedule: self.lr_schedule.unwrap_or(default_schedule),
             kl_warmup: self.kl_warmup,
             seed: self.seed,
             dataset: format!("{dataset:?}").to_lowercase(),

@@ -4,12 +4,12 @@
 
 mod common;
 
+use dfdx::prelude::HasShape;
 use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
 use trainer::train::{self, RunPaths, TrainRequest};
-use dfdx::prelude::HasShape;
 use trainer::vae::{Dev, Vae};
 use trainer::{eval, export};
 

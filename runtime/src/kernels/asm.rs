@@ -14,7 +14,7 @@
 //! `scripts/bench.sh` measures around them.
 #![allow(unsafe_code)]
 
-use super::block;
+use super::{block, shifts_fit};
 use crate::format::Layer;
 
 #[cfg(vae_kernel = "dsp")]
@@ -25,9 +25,9 @@ use super::paired;
 // + 2 loop per 32 MACs. One word = two rows x two inputs:
 // F += SMLAD(word, x) and E += SMLAD(UXTB16(word), x); the odd row's sum is
 // (F - E) >> 8, see `super::paired`. Each pass ends with the requantization
-// of its 4 rows, straight from registers: with shifts in [-31, -2],
-// `requantize_fast` is ((SMMUL(acc, m) >> (s - 2)) + 1) >> 1 (s = -shift;
-// nested floor divisions compose), 10-11 instructions per row.
+// of its 4 rows, straight from registers: `requantize_fast` is
+// ((SMMUL(4 acc, m) >> s) + 1) >> 1 (s = -shift in [0, 31]; |acc| < 2^29),
+// 10-11 instructions per row.
 #[cfg(vae_kernel = "dsp")]
 core::arch::global_asm!(
     ".syntax unified",
@@ -146,20 +146,20 @@ core::arch::global_asm!(
     "    add r4, r4, r9",
     "    sub r4, r4, r12",
     "    ldr r9, [r2], #4",
+    "    lsl r4, r4, #2",
     "    smmul r4, r4, r9",
     "    ldrsb r9, [r8], #1",
-    "    mvn r9, r9",
-    "    sub r9, r9, #1",
+    "    rsb r9, r9, #0",
     "    asr r4, r4, r9",
     "    add r4, r4, #1",
     "    asr r4, r4, #1",
     "    ldr r9, [r1], #4",
     "    add r5, r5, r9",
     "    ldr r9, [r2], #4",
+    "    lsl r5, r5, #2",
     "    smmul r5, r5, r9",
     "    ldrsb r9, [r8], #1",
-    "    mvn r9, r9",
-    "    sub r9, r9, #1",
+    "    rsb r9, r9, #0",
     "    asr r5, r5, r9",
     "    add r5, r5, #1",
     "    asr r5, r5, #1",
@@ -167,20 +167,20 @@ core::arch::global_asm!(
     "    add r6, r6, r9",
     "    sub r6, r6, r12",
     "    ldr r9, [r2], #4",
+    "    lsl r6, r6, #2",
     "    smmul r6, r6, r9",
     "    ldrsb r9, [r8], #1",
-    "    mvn r9, r9",
-    "    sub r9, r9, #1",
+    "    rsb r9, r9, #0",
     "    asr r6, r6, r9",
     "    add r6, r6, #1",
     "    asr r6, r6, #1",
     "    ldr r9, [r1], #4",
     "    add r7, r7, r9",
     "    ldr r9, [r2], #4",
+    "    lsl r7, r7, #2",
     "    smmul r7, r7, r9",
     "    ldrsb r9, [r8], #1",
-    "    mvn r9, r9",
-    "    sub r9, r9, #1",
+    "    rsb r9, r9, #0",
     "    asr r7, r7, r9",
     "    add r7, r7, #1",
     "    asr r7, r7, #1",
@@ -450,124 +450,108 @@ core::arch::global_asm!(
     "    sub r4, r4, r12",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    sub r4, r4, r12",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    sub r4, r4, r12",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    sub r4, r4, r12",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    ldr r4, [r0]",
     "    ldr r5, [r1], #4",
     "    add r4, r4, r5",
     "    ldr r5, [r2], #4",
     "    smull r6, r7, r4, r5",
-    "    lsrs r6, r6, #31",
-    "    orr r6, r6, r7, lsl #1",
+    "    lsl r7, r7, #2",
+    "    orr r6, r7, r6, lsr #30",
     "    ldrsb r5, [r8], #1",
-    "    rsbs r5, r5, #0",
-    "    asr r7, r6, r5",
-    "    subs r5, r5, #1",
+    "    rsb r5, r5, #0",
     "    asr r6, r6, r5",
-    "    and r6, r6, #1",
-    "    add r7, r7, r6",
-    "    str r7, [r0], #4",
+    "    add r6, r6, #1",
+    "    asr r6, r6, #1",
+    "    str r6, [r0], #4",
     "    stm lr, {{r0, r1, r2, r8}}",
     "    pop {{r4-r11, pc}}",
     ".size vae_block8_thumb2, . - vae_block8_thumb2",
@@ -797,8 +781,13 @@ core::arch::global_asm!(
     "    ldr r7, [r3, #16]",
     "    rsbs r7, r7, #0",
     "    mov r12, r7",
+    "    ldr r7, [r3, #20]",
     "    ldm r3!, {{r0-r2}}",
     "    ldr r3, [r3]",
+    "    cmp r7, #0",
+    "    beq 13f",
+    "    b 11f",
+    "13:",
     "    mov r4, r8",
     "    ldrb r5, [r1, #3]",
     "    lsls r5, r5, #8",
@@ -820,11 +809,11 @@ core::arch::global_asm!(
     "    asrs r4, r4, #16",
     "    muls r4, r5, r4",
     "    muls r6, r5, r6",
-    "    lsrs r6, r6, #15",
-    "    lsls r4, r4, #1",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
     "    adds r4, r4, r6",
     "    ldrb r5, [r3, #0]",
-    "    mvns r5, r5",
+    "    negs r5, r5",
     "    uxtb r5, r5",
     "    asrs r4, r4, r5",
     "    adds r4, #1",
@@ -850,11 +839,11 @@ core::arch::global_asm!(
     "    asrs r4, r4, #16",
     "    muls r4, r5, r4",
     "    muls r6, r5, r6",
-    "    lsrs r6, r6, #15",
-    "    lsls r4, r4, #1",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
     "    adds r4, r4, r6",
     "    ldrb r5, [r3, #1]",
-    "    mvns r5, r5",
+    "    negs r5, r5",
     "    uxtb r5, r5",
     "    asrs r4, r4, r5",
     "    adds r4, #1",
@@ -881,11 +870,11 @@ core::arch::global_asm!(
     "    asrs r4, r4, #16",
     "    muls r4, r5, r4",
     "    muls r6, r5, r6",
-    "    lsrs r6, r6, #15",
-    "    lsls r4, r4, #1",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
     "    adds r4, r4, r6",
     "    ldrb r5, [r3, #2]",
-    "    mvns r5, r5",
+    "    negs r5, r5",
     "    uxtb r5, r5",
     "    asrs r4, r4, r5",
     "    adds r4, #1",
@@ -911,16 +900,105 @@ core::arch::global_asm!(
     "    asrs r4, r4, #16",
     "    muls r4, r5, r4",
     "    muls r6, r5, r6",
-    "    lsrs r6, r6, #15",
-    "    lsls r4, r4, #1",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
     "    adds r4, r4, r6",
     "    ldrb r5, [r3, #3]",
-    "    mvns r5, r5",
+    "    negs r5, r5",
     "    uxtb r5, r5",
     "    asrs r4, r4, r5",
     "    adds r4, #1",
     "    asrs r4, r4, #1",
     "    str r4, [r0, #12]",
+    "    b 12f",
+    "11:",
+    "    mov r4, r8",
+    "    ldrh r5, [r1, #2]",
+    "    lsls r5, r5, #16",
+    "    ldrh r6, [r1, #0]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    add r4, r12",
+    "    ldrh r5, [r2, #2]",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #0]",
+    "    negs r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #0]",
+    "    mov r4, r9",
+    "    ldrh r5, [r1, #6]",
+    "    lsls r5, r5, #16",
+    "    ldrh r6, [r1, #4]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    ldrh r5, [r2, #6]",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #1]",
+    "    negs r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #4]",
+    "    mov r4, r10",
+    "    ldrh r5, [r1, #10]",
+    "    lsls r5, r5, #16",
+    "    ldrh r6, [r1, #8]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    add r4, r12",
+    "    ldrh r5, [r2, #10]",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #2]",
+    "    negs r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #8]",
+    "    mov r4, r11",
+    "    ldrh r5, [r1, #14]",
+    "    lsls r5, r5, #16",
+    "    ldrh r6, [r1, #12]",
+    "    orrs r5, r6",
+    "    adds r4, r4, r5",
+    "    ldrh r5, [r2, #14]",
+    "    uxth r6, r4",
+    "    asrs r4, r4, #16",
+    "    muls r4, r5, r4",
+    "    muls r6, r5, r6",
+    "    lsrs r6, r6, #14",
+    "    lsls r4, r4, #2",
+    "    adds r4, r4, r6",
+    "    ldrb r5, [r3, #3]",
+    "    negs r5, r5",
+    "    uxtb r5, r5",
+    "    asrs r4, r4, r5",
+    "    adds r4, #1",
+    "    asrs r4, r4, #1",
+    "    str r4, [r0, #12]",
+    "12:",
     "    adds r0, #16",
     "    adds r1, #16",
     "    adds r2, #16",
@@ -950,11 +1028,13 @@ core::arch::global_asm!(
 
 // REQUANT_T1, Cortex-M0, per row (value in r8-r11): acc = raw + bias
 // (- 128 sum(x) for even rows; r12 holds its negation); bias and the
-// multiplier's high half are assembled from bytes (any alignment). With
-// m = mh 2^16 (format rule), q = floor(acc m / 2^31) = 2 ah mh +
-// ((al mh) >> 15) for acc = ah 2^16 + al, two 16x16 products that fit 32
-// bits; then ((q >> (s - 1)) + 1) >> 1 with s = -shift. About 30
-// instructions.
+// multiplier's high half are loaded as half-words when both arrays are
+// 2-aligned (in a model file, every layer of 32 rows or more), else
+// assembled from bytes. With
+// m = mh 2^16 (format rule), q = floor(acc m / 2^30) = 4 ah mh +
+// ((al mh) >> 14) for acc = ah 2^16 + al, two 16x16 products that fit 32
+// bits (|acc| < 2^29); then ((q >> s) + 1) >> 1 with s = -shift. About 21
+// instructions (30 with byte loads).
 
 /// What the block routines read besides weights and inputs; they advance
 /// `out`, `bias`, `multiplier` and `shift` past the rows done.
@@ -965,6 +1045,9 @@ struct BlockArgs {
     multiplier: *const u8,
     shift: *const u8,
     excess: i32,
+    /// Nonzero when `bias` and `multiplier` are 2-aligned: the Cortex-M0
+    /// routine then loads them by half-words instead of bytes.
+    halfword_params: u32,
 }
 
 extern "C" {
@@ -976,74 +1059,39 @@ extern "C" {
     fn vae_block8_thumb1(block: *const u8, x: *const i16, quads: u32, args: *mut BlockArgs);
 }
 
-/// Where a layer's requantization shifts lie, as the assembly needs to know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ShiftRange {
-    /// All in `[-31, -2]` (the M4's SMMUL form).
-    AtMostMinus2,
-    /// All in `[-31, -1]` (the M0's and M3's form).
-    AtMostMinus1,
-    /// Some shift is 0 or positive: requantize in Rust.
-    Other,
-}
-
-impl ShiftRange {
-    /// One pass over the shift bytes, four at a time: a shift in
-    /// `[-31, -1]` is a byte in `[0xE1, 0xFF]`, i.e. its complement is at
-    /// most 0x1E; -1 is the byte 0xFF, a zero complement.
-    fn of(shift: &[u8]) -> ShiftRange {
-        const ONES: u32 = 0x0101_0101;
-        const HIGH: u32 = 0x8080_8080;
-        let (mut above, mut zero) = (0u32, 0u32);
-        let mut words = shift.chunks_exact(4);
-        for word in &mut words {
-            let y = !<[u8; 4]>::try_from(word).map_or(0, u32::from_le_bytes);
-            // Some byte of y above 0x1E (bit hack: "has more than n").
-            above |= (y.wrapping_add(ONES * (127 - 0x1E)) | y) & HIGH;
-            // Some byte of y zero ("has zero byte").
-            zero |= y.wrapping_sub(ONES) & !y & HIGH;
-        }
-        for &b in words.remainder() {
-            above |= u32::from(b < 0xE1);
-            zero |= u32::from(b == 0xFF);
-        }
-        match (above, zero) {
-            (0, 0) => ShiftRange::AtMostMinus2,
-            (0, _) => ShiftRange::AtMostMinus1,
-            _ => ShiftRange::Other,
-        }
-    }
-}
-
 /// The routine to run for this layer and input on this core, if any.
 type Routine = unsafe extern "C" fn(*const u8, *const i16, u32, *mut BlockArgs);
 
 #[cfg(vae_kernel = "dsp")]
-fn routine_for(layer: &Layer<'_>, x: &[i16], shifts: ShiftRange) -> Option<Routine> {
+fn routine_for(layer: &Layer<'_>, x: &[i16]) -> Option<Routine> {
     let aligned = (layer.weights.as_ptr() as usize | x.as_ptr() as usize) % 4 == 0;
-    match shifts {
-        ShiftRange::AtMostMinus2 if aligned && paired::applies(x) => Some(vae_block8_dsp),
-        ShiftRange::Other => None,
-        _ => Some(vae_block8_thumb2),
+    if aligned && paired::applies(x) {
+        Some(vae_block8_dsp)
+    } else {
+        Some(vae_block8_thumb2)
     }
 }
 
 #[cfg(vae_kernel = "thumb2")]
-fn routine_for(_layer: &Layer<'_>, _x: &[i16], shifts: ShiftRange) -> Option<Routine> {
-    (shifts != ShiftRange::Other).then_some(vae_block8_thumb2 as Routine)
+fn routine_for(_layer: &Layer<'_>, _x: &[i16]) -> Option<Routine> {
+    Some(vae_block8_thumb2)
 }
 
 #[cfg(vae_kernel = "thumb1")]
-fn routine_for(_layer: &Layer<'_>, x: &[i16], shifts: ShiftRange) -> Option<Routine> {
-    let ok = shifts != ShiftRange::Other && x.iter().all(|&v| v >= 0);
-    ok.then_some(vae_block8_thumb1 as Routine)
+fn routine_for(_layer: &Layer<'_>, x: &[i16]) -> Option<Routine> {
+    x.iter()
+        .all(|&v| v >= 0)
+        .then_some(vae_block8_thumb1 as Routine)
 }
 
-/// Runs `layer` (of a validated model: the Cortex-M0 routine relies on
+/// Runs `layer` (of a validated model: the routines rely on biases within
+/// `2^28`, so that accumulators stay within `2^29`, and the Cortex-M0's on
 /// multipliers being multiples of 2^16) with this core's assembly routine if
-/// its preconditions hold: shapes, shifts in `[-31, -1]` (M4's DSP routine:
-/// `[-31, -2]`, word-aligned weights and inputs, [`paired::applies`]; M0:
-/// no negative input). Returns `false`, having written nothing, otherwise.
+/// its preconditions hold: shapes (M4's DSP routine: also word-aligned
+/// weights and inputs, [`paired::applies`]; M0: no negative input). Returns
+/// `false`, having written nothing, otherwise. The routines requantize for
+/// shifts in `[-31, 0]` (scales below 1); rows with a positive shift, rare,
+/// are recomputed in Rust before they are handed over.
 pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -> bool {
     let rows = usize::from(layer.output_dim);
     let kp = x.len();
@@ -1056,9 +1104,10 @@ pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -
     if !shapes {
         return false;
     }
-    let Some(routine) = routine_for(layer, x, ShiftRange::of(layer.shift)) else {
+    let Some(routine) = routine_for(layer, x) else {
         return false;
     };
+    let all_shifts_fit = shifts_fit(layer.shift);
     let excess = super::excess(x);
     let mut buf = [0i32; 8];
     let mut args = BlockArgs {
@@ -1067,11 +1116,14 @@ pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -
         multiplier: layer.multiplier.as_ptr(),
         shift: layer.shift.as_ptr(),
         excess,
+        halfword_params: u32::from(
+            (layer.bias.as_ptr() as usize | layer.multiplier.as_ptr() as usize) % 2 == 0,
+        ),
     };
     let quads = (kp / 4) as u32;
     let full = rows / 8;
     let mut weights = layer.weights;
-    for _ in 0..full {
+    for block_index in 0..full {
         let Some((block, rest)) = weights.split_at_checked(8 * kp) else {
             break;
         };
@@ -1082,10 +1134,29 @@ pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -
         // them (DSP: both 4-aligned, as LDRD needs); at most `full` calls
         // each read the next 8 rows' parameters (32 + 32 + 8 bytes, read
         // with `ldr`/`ldrsb` on ARMv7-M, which accept any alignment, or
-        // byte by byte on ARMv6-M) and write the 8 values of `buf`; shifts
-        // in [-31, -1] keep shift amounts in [0, 31]. The routine preserves
-        // r4-r11 and sp.
+        // byte by byte on ARMv6-M) and write the 8 values of `buf`. A
+        // shift outside [-31, 0] only gives a meaningless register shift
+        // amount (defined on ARM: the bottom byte is used), whose row is
+        // recomputed below. The routine preserves r4-r11 and sp.
         unsafe { routine(block.as_ptr(), x.as_ptr(), quads, &mut args) };
+        // A block with a positive shift (a scale of 1 or more: rare) is
+        // done again by the safe twin, whose requantization covers it.
+        let first = 8 * block_index;
+        if !all_shifts_fit
+            && layer
+                .shift
+                .get(first..first + 8)
+                .is_some_and(|s| s.iter().any(|&b| (b as i8) > 0))
+        {
+            let params = (
+                layer.bias.get(4 * first..),
+                layer.multiplier.get(4 * first..),
+                layer.shift.get(first..),
+            );
+            if let (Some(b), Some(m), Some(s)) = params {
+                super::requant_block(block::block_sums(block, x), b, m, s, excess, &mut buf);
+            }
+        }
         emit(&buf);
     }
     // The last 1 to 7 rows, if any: the safe twin.

@@ -128,6 +128,32 @@ fn twin_blocks(
     }
 }
 
+/// Whether every shift of a layer lies in `[-31, 0]` (bytes 0xE1 to 0xFF,
+/// or 0x00), the range the routines' requantization covers. Four bytes at
+/// a time: with `t = b + 31` per byte (no carries between bytes), the test
+/// is `t <= 31` for every byte.
+#[cfg_attr(vae_kernel = "reference", allow(dead_code))]
+pub(crate) fn shifts_fit(shift: &[u8]) -> bool {
+    if cfg!(vae_kernel = "thumb1") {
+        // Smaller code where code size counts most.
+        return shift.iter().all(|&b| b.wrapping_add(31) <= 31);
+    }
+    const LOW7: u32 = 0x7F7F_7F7F;
+    const HIGH: u32 = 0x8080_8080;
+    let mut bad = 0u32;
+    let mut words = shift.chunks_exact(4);
+    for word in &mut words {
+        let w = <[u8; 4]>::try_from(word).map_or(u32::MAX, u32::from_le_bytes);
+        let t = ((w & LOW7) + 0x1F1F_1F1F) ^ (w & HIGH);
+        // Some byte of t above 31 ("has more than n" bit hack, n = 31).
+        bad |= (t.wrapping_add(0x6060_6060) | t) & HIGH;
+    }
+    for &b in words.remainder() {
+        bad |= u32::from(b.wrapping_add(31) > 31);
+    }
+    bad == 0
+}
+
 /// `128 * sum(x)`: what the even rows' excess-128 weights add.
 pub(crate) fn excess(x: &[i16]) -> i32 {
     x.iter()
@@ -168,4 +194,24 @@ pub(crate) fn requant_block(
 #[inline(always)]
 fn le_i32(bytes: &[u8]) -> i32 {
     <[u8; 4]>::try_from(bytes).map_or(0, i32::from_le_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shifts_fit;
+
+    #[test]
+    fn shift_check_matches_the_plain_test() {
+        let plain = |s: &[u8]| s.iter().all(|&b| (-31..=0).contains(&(b as i8)));
+        for b in 0..=255u8 {
+            for len in 1..=9 {
+                for at in 0..len {
+                    let mut v = std::vec![0xF0u8; len];
+                    v[at] = b;
+                    assert_eq!(shifts_fit(&v), plain(&v), "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(shifts_fit(&[]));
+    }
 }

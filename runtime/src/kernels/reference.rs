@@ -6,7 +6,7 @@
 //! Overflow cannot happen for a validated model: a product is at most
 //! `32768 * 127 < 2^22` (latent) or `255 * 127 < 2^15` (activations), at most
 //! 64 latent or 4096 activation inputs are summed (`< 2^28` and `< 2^27`), and
-//! biases are at most `2^30`, so every partial sum stays inside `(-2^31, 2^31)`.
+//! biases are at most `2^28`, so every partial sum stays inside `(-2^29, 2^29)`.
 //! The `wrapping_*` operations therefore compute the exact mathematical sum;
 //! they only make "cannot panic" visible to the compiler.
 

@@ -95,6 +95,13 @@ static REF_WEIGHTS: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
     env!("OUT_DIR"),
     "/ref_weights.bin"
 )));
+// Word-aligned like the arrays of a model file loaded at an aligned address.
+static REF_BIAS: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/ref_bias.bin")));
+static REF_MULTIPLIER: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/ref_multiplier.bin"
+)));
 
 fn reference_layer() -> Layer<'static> {
     Layer {
@@ -103,8 +110,8 @@ fn reference_layer() -> Layer<'static> {
         output_dim: 784,
         padding: &[],
         weights: &REF_WEIGHTS.0,
-        bias: include_bytes!(concat!(env!("OUT_DIR"), "/ref_bias.bin")),
-        multiplier: include_bytes!(concat!(env!("OUT_DIR"), "/ref_multiplier.bin")),
+        bias: &REF_BIAS.0,
+        multiplier: &REF_MULTIPLIER.0,
         shift: include_bytes!(concat!(env!("OUT_DIR"), "/ref_shift.bin")),
     }
 }
@@ -158,17 +165,19 @@ const CHECK_MAX_OUT: usize = 40;
 fn kernel_check() {
     let mut rng = Rng::new(7);
     let mut weights = Aligned([0u8; packed_len(CHECK_MAX_OUT, CHECK_MAX_IN)]);
-    let (mut bias, mut mult, mut shift) = (
-        [0u8; CHECK_MAX_OUT * 4],
-        [0u8; CHECK_MAX_OUT * 4],
-        [0u8; CHECK_MAX_OUT],
-    );
+    // One spare byte so that parameters can start at an odd address: the
+    // Cortex-M0 routine loads 2-aligned parameters by half-words, others by
+    // bytes; the cases alternate.
+    let mut bias = Aligned([0u8; CHECK_MAX_OUT * 4 + 1]);
+    let mut mult = Aligned([0u8; CHECK_MAX_OUT * 4 + 1]);
+    let mut shift = [0u8; CHECK_MAX_OUT];
     let mut x = Aligned([0i16; CHECK_MAX_IN]);
     let (mut layers, mut outputs_checked, mut mismatches) = (0u32, 0u32, 0u32);
     for case in 0..60u32 {
         let inputs = 1 + (rng.next_u32() as usize) % CHECK_MAX_IN;
         let outputs = 1 + (rng.next_u32() as usize) % CHECK_MAX_OUT;
         let seed = rng.next_u32();
+        let odd = (case % 2) as usize;
         let w = |r: usize, k: usize| {
             let h =
                 seed ^ (r as u32).wrapping_mul(0x9E37_79B9) ^ (k as u32).wrapping_mul(0x85EB_CA6B);
@@ -179,16 +188,17 @@ fn kernel_check() {
             continue;
         };
         pack_into(outputs, inputs, w, wbuf);
-        for c in 0..outputs {
+        for (c, shift) in shift.iter_mut().take(outputs).enumerate() {
             let b = (rng.next_u32() % 400_001) as i32 - 200_000;
-            bias[4 * c..4 * c + 4].copy_from_slice(&b.to_le_bytes());
+            bias.0[odd + 4 * c..odd + 4 * c + 4].copy_from_slice(&b.to_le_bytes());
             let m = ((1i32 << 30) + (rng.next_u32() >> 2) as i32) & !0xFFFF;
-            mult[4 * c..4 * c + 4].copy_from_slice(&m.to_le_bytes());
-            // Shift regimes: all <= -2 (the M4's SMMUL path), all <= -1
-            // (SMULL path), or some >= 0 (requantization in Rust).
+            mult.0[odd + 4 * c..odd + 4 * c + 4].copy_from_slice(&m.to_le_bytes());
+            // Shift regimes: all <= -2, all <= 0 (with 0 and -1: the
+            // routines' whole range), or some positive (blocks redone by
+            // the safe twin).
             let span = [30, 31, 20][(case % 3) as usize];
-            let top = [-2, -1, 2][(case % 3) as usize];
-            shift[c] = (top - (rng.next_u32() % span) as i32).max(-31) as i8 as u8;
+            let top = [-2, 0, 2][(case % 3) as usize];
+            *shift = (top - (rng.next_u32() % span) as i32).max(-31) as i8 as u8;
         }
         let latent_like = case % 4 == 3;
         x.0.fill(0);
@@ -205,8 +215,8 @@ fn kernel_check() {
             output_dim: outputs as u16,
             padding: &[],
             weights: wbuf,
-            bias: &bias[..outputs * 4],
-            multiplier: &mult[..outputs * 4],
+            bias: &bias.0[odd..odd + outputs * 4],
+            multiplier: &mult.0[odd..odd + outputs * 4],
             shift: &shift[..outputs],
         };
         let xs = &x.0[..padded_inputs(inputs)];
