@@ -24,8 +24,14 @@ size_of blackpill-f411 firmware/boards/blackpill-f411/target/thumbv7em-none-eabi
 echo "model=models/mcu.postcard bytes=$(stat -c %s models/mcu.postcard) (included in flash above)"
 
 # The size probe: only what a device needs to load, validate, sample and decode.
-(cd firmware/boards/bench && cargo build --release --quiet --features size-probe,microbit \
+# Built for int8 models only (`default-features = false`: no int4 kernel);
+# the line after it gives the .text with int4 support.
+(cd firmware/boards/bench && cargo build --release --quiet --no-default-features --features size-probe,microbit \
     --target thumbv6m-none-eabi --target-dir target/size-probe)
+(cd firmware/boards/bench && cargo build --release --quiet --features size-probe,microbit \
+    --target thumbv6m-none-eabi --target-dir target/size-probe-int4)
+"$LLVM_SIZE" -A firmware/boards/bench/target/size-probe-int4/thumbv6m-none-eabi/release/bench | awk '
+    $1 == ".text" { printf "runtime size probe thumbv6m with int4 text_bytes=%d\n", $2 }'
 PROBE=firmware/boards/bench/target/size-probe/thumbv6m-none-eabi/release/bench
 "$LLVM_SIZE" -A "$PROBE" | awk '
     $1 == ".text" { printf "runtime size probe thumbv6m text_bytes=%d (load, validate, sample, decode; with compiler builtins and startup)\n", $2 }'

@@ -53,6 +53,7 @@ step "benchmark firmware: format, clippy for each core"
 step "runtime builds for microcontrollers (no_std, no alloc)"
 for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     cargo build -p runtime --release --target "$target"
+    cargo build -p runtime --release --target "$target" --no-default-features
 done
 
 step "rustdoc"

@@ -134,10 +134,18 @@ pub enum ModelError {
         /// Output channel.
         channel: usize,
     },
-    /// An int8 weight is -128 (the format is symmetric: weights lie in [-127, 127]).
+    /// A weight is -128 (int8) or -8 (int4): the format is symmetric.
     WeightOutOfRange {
         /// Index of the layer.
         layer: usize,
+    },
+    /// A layer's `weight_bits` is neither 8 nor 4 (or 4 in a build without
+    /// the `int4` feature).
+    WeightBits {
+        /// Index of the layer.
+        layer: usize,
+        /// The value found.
+        bits: u8,
     },
     /// A layer's alignment padding is longer than 3 bytes or not zero, or a
     /// weight in the padding rows or columns of the blocked layout is not zero.
@@ -233,9 +241,13 @@ impl fmt::Display for ModelError {
             ModelError::WeightOutOfRange { layer } => {
                 write!(
                     f,
-                    "layer {layer}: weight -128 (weights must lie in [-127, 127])"
+                    "layer {layer}: weight -128 or -8 (int8 weights lie in [-127, 127], int4 in [-7, 7])"
                 )
             }
+            ModelError::WeightBits { layer, bits } => write!(
+                f,
+                "layer {layer}: {bits} bits per weight (supported: 8 and 4)"
+            ),
             ModelError::BadPadding { layer } => write!(
                 f,
                 "layer {layer}: padding is not zero (alignment bytes or padded weights)"

@@ -60,13 +60,16 @@ pub struct Layer<'a> {
     pub input_dim: u16,
     /// Number of outputs (rows of the weight matrix, output channels).
     pub output_dim: u16,
+    /// Bits per weight: 8 (int8 in `[-127, 127]`) or 4 (int4 in `[-7, 7]`,
+    /// two per byte).
+    pub weight_bits: u8,
     /// 0 to 3 zero bytes, so that `weights` starts at a file offset that is
     /// a multiple of 4 (see [`ModelBody::align_weights`]): word loads of the
     /// optimized kernels need it.
     #[serde(borrow)]
     pub padding: &'a [u8],
-    /// The int8 weights in `[-127, 127]`, in the blocked layout of
-    /// [`crate::layout`]: `padded_outputs * padded_inputs` bytes.
+    /// The weights in the blocked layout of [`crate::layout`]:
+    /// `padded_outputs * padded_inputs * weight_bits / 8` bytes.
     pub weights: &'a [u8],
     /// `output_dim` i32 biases, little-endian, in accumulator units.
     pub bias: &'a [u8],
@@ -102,6 +105,7 @@ impl<'a> ModelBody<'a> {
                     layer.activation,
                     layer.input_dim,
                     layer.output_dim,
+                    layer.weight_bits,
                 )))
                 .saturating_add(1);
             let weights_at = pos.saturating_add(varint_len(layer.weights.len()));

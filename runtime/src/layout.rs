@@ -20,6 +20,12 @@
 //! of one `SMLAD` (see [`crate::kernels::paired`]); the Cortex-M0/M3 kernels
 //! load each byte with an immediate offset (`ldrb` for even rows, `ldrsb` for
 //! odd rows) and subtract `128 * sum(x)` from the even rows at the end.
+//!
+//! **int4 layers** (`weight_bits == 4`) use the same order with half the
+//! bytes: the weight that would sit at byte `offset(r, k)` sits in nibble
+//! `offset(r, k)` (byte `offset / 2`; low nibble for even rows, high nibble
+//! for odd rows), as a 4-bit two's complement value in `[-7, 7]` for every
+//! row (no excess). One byte thus holds rows `2p` and `2p + 1` of one input.
 
 /// Rows per block.
 pub const ROW_BLOCK: usize = 8;
@@ -79,6 +85,80 @@ pub const fn decode(at: usize, byte: u8) -> i8 {
 pub fn weight(weights: &[u8], padded_inputs: usize, row: usize, input: usize) -> Option<i8> {
     let at = offset(padded_inputs, row, input);
     weights.get(at).map(|&b| decode(at, b))
+}
+
+/// A 4-bit two's complement nibble as i8.
+#[inline]
+pub const fn nibble(byte: u8, high: bool) -> i8 {
+    let n = if high { byte >> 4 } else { byte & 0x0F };
+    ((n << 4) as i8) >> 4
+}
+
+/// Weight `(row, input)` of a packed int4 layer, if inside the array.
+#[inline]
+pub fn weight4(weights: &[u8], padded_inputs: usize, row: usize, input: usize) -> Option<i8> {
+    let at = offset(padded_inputs, row, input);
+    weights.get(at / 2).map(|&b| nibble(b, at % 2 == 1))
+}
+
+/// Weight `(row, input)` of a layer with `bits` bits per weight (8 or 4).
+#[inline]
+pub fn weight_of(
+    weights: &[u8],
+    bits: u8,
+    padded_inputs: usize,
+    row: usize,
+    input: usize,
+) -> Option<i8> {
+    if crate::INT4 && bits == 4 {
+        weight4(weights, padded_inputs, row, input)
+    } else {
+        weight(weights, padded_inputs, row, input)
+    }
+}
+
+/// Stored bytes of a layer's weights at `bits` bits per weight.
+pub const fn packed_bytes(outputs: usize, inputs: usize, bits: u8) -> usize {
+    packed_len(outputs, inputs) * bits as usize / 8
+}
+
+/// Packs int4 weights given by `w(row, input)` (in `[-7, 7]`) into `out`
+/// ([`packed_bytes`] with 4 bits; padding gets zeros). Returns `false` if
+/// `out` has the wrong length.
+pub fn pack4_into(
+    outputs: usize,
+    inputs: usize,
+    w: impl Fn(usize, usize) -> i8,
+    out: &mut [u8],
+) -> bool {
+    if out.len() != packed_bytes(outputs, inputs, 4) {
+        return false;
+    }
+    out.fill(0);
+    let kp = padded_inputs(inputs);
+    for row in 0..outputs {
+        for input in 0..inputs {
+            let at = offset(kp, row, input);
+            let n = (w(row, input) as u8) & 0x0F;
+            if let Some(b) = out.get_mut(at / 2) {
+                *b |= if at % 2 == 1 { n << 4 } else { n };
+            }
+        }
+    }
+    true
+}
+
+/// Packs row-major int4 weights (values in `[-7, 7]`).
+#[cfg(any(test, feature = "std"))]
+pub fn pack4(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
+    let mut out = std::vec![0u8; packed_bytes(outputs, inputs, 4)];
+    pack4_into(
+        outputs,
+        inputs,
+        |r, k| row_major.get(r * inputs + k).copied().unwrap_or(0),
+        &mut out,
+    );
+    out
 }
 
 /// Packs weights given by `w(row, input)` into `out` (which must be
@@ -160,5 +240,22 @@ mod tests {
         // Zero weights: 0x80 in even rows, 0x00 in odd rows.
         assert_eq!(packed[offset(kp, 12, 0)], 0x80);
         assert_eq!(packed[offset(kp, 13, 0)], 0x00);
+    }
+
+    #[test]
+    fn int4_pack_round_trips() {
+        let (m, k) = (11, 6);
+        let w: std::vec::Vec<i8> = (0..m * k).map(|i| (i as i32 * 5 % 15 - 7) as i8).collect();
+        let packed = pack4(m, k, &w);
+        assert_eq!(packed.len(), packed_len(m, k) / 2);
+        let kp = padded_inputs(k);
+        for r in 0..padded_outputs(m) {
+            for i in 0..kp {
+                let expect = if r < m && i < k { w[r * k + i] } else { 0 };
+                assert_eq!(weight4(&packed, kp, r, i), Some(expect), "({r}, {i})");
+            }
+        }
+        // Rows 0 and 1 of input 0 share byte 0: row 0 low nibble, row 1 high.
+        assert_eq!(packed[0], ((w[k] as u8 & 0xF) << 4) | (w[0] as u8 & 0xF));
     }
 }

@@ -59,6 +59,9 @@ mod image;
 pub mod kernels;
 mod latent;
 pub mod layout;
+
+/// Whether this build decodes int4 layers (feature `int4`, on by default).
+pub const INT4: bool = cfg!(feature = "int4");
 mod model;
 mod normal;
 mod prng;

@@ -186,7 +186,7 @@ impl<'a> Model<'a> {
             .unwrap_or(0)
     }
 
-    /// Total bytes of stored weights (int8, including the layout's padding).
+    /// Total bytes of stored weights (including the layout's padding).
     pub fn weight_bytes(&self) -> usize {
         self.layers().iter().map(|l| l.weights.len()).sum()
     }
@@ -279,7 +279,8 @@ fn zero_padded(layer: &Layer<'_>) -> bool {
     let (mp, kp) = (layout::padded_outputs(m), layout::padded_inputs(k));
     (0..mp).all(|r| {
         let first = if r < m { k } else { 0 };
-        (first..kp).all(|i| layout::weight(layer.weights, kp, r, i) == Some(0))
+        (first..kp)
+            .all(|i| layout::weight_of(layer.weights, layer.weight_bits, kp, r, i) == Some(0))
     })
 }
 
@@ -353,12 +354,18 @@ fn validate_layer(
     if (layer.activation == Activation::Logits) != is_last {
         return Err(ModelError::BadActivation { layer: index });
     }
+    if layer.weight_bits != 8 && !(crate::INT4 && layer.weight_bits == 4) {
+        return Err(ModelError::WeightBits {
+            layer: index,
+            bits: layer.weight_bits,
+        });
+    }
     // Both factors are at most 4096, so none of these products overflow.
     check_len(
         index,
         Field::Weights,
         layer.weights,
-        layout::packed_len(outputs, inputs),
+        layout::packed_bytes(outputs, inputs, layer.weight_bits),
     )?;
     check_len(index, Field::Bias, layer.bias, outputs.saturating_mul(4))?;
     check_len(
@@ -368,9 +375,16 @@ fn validate_layer(
         outputs.saturating_mul(4),
     )?;
     check_len(index, Field::Shift, layer.shift, outputs)?;
-    // -128 is 0x00 in an even (excess-128) row, 0x80 in an odd row.
+    // int8: -128 is 0x00 in an even (excess-128) row, 0x80 in an odd row;
+    // int4: -8 is the nibble 0x8.
     let minus_128 = |(at, &b): (usize, &u8)| b == if at % 2 == 0 { 0x00 } else { 0x80 };
-    if layer.weights.iter().enumerate().any(minus_128) {
+    let minus_8 = |&b: &u8| b & 0x0F == 0x08 || b >> 4 == 0x08;
+    let out_of_range = if crate::INT4 && layer.weight_bits == 4 {
+        layer.weights.iter().any(minus_8)
+    } else {
+        layer.weights.iter().enumerate().any(minus_128)
+    };
+    if out_of_range {
         return Err(ModelError::WeightOutOfRange { layer: index });
     }
     if layer.padding.len() > 3 || layer.padding.iter().any(|&b| b != 0) || !zero_padded(layer) {

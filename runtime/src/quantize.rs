@@ -189,6 +189,7 @@ struct OwnedLayer {
     activation: Activation,
     input_dim: u16,
     output_dim: u16,
+    weight_bits: u8,
     weights: Vec<u8>,
     bias: Vec<u8>,
     multiplier: Vec<u8>,
@@ -205,6 +206,7 @@ impl QuantizedModel {
                     activation: l.activation,
                     input_dim: l.input_dim,
                     output_dim: l.output_dim,
+                    weight_bits: l.weight_bits,
                     padding: &[],
                     weights: &l.weights,
                     bias: &l.bias,
@@ -288,6 +290,21 @@ pub fn quantize(
     calibration: Calibration,
     name: &str,
 ) -> Result<QuantizedModel, QuantizeError> {
+    quantize_bits(decoder, latents, calibration, name, 8)
+}
+
+/// [`quantize`] with `bits` bits per weight: 8 (int8, `[-127, 127]`) or 4
+/// (int4 packed two per byte, `[-7, 7]`, per-channel scale `max|w| / 7`).
+/// Other values are treated as 8.
+pub fn quantize_bits(
+    decoder: &FloatDecoder,
+    latents: &[Vec<f32>],
+    calibration: Calibration,
+    name: &str,
+    bits: u8,
+) -> Result<QuantizedModel, QuantizeError> {
+    let bits = if bits == 4 { 4 } else { 8 };
+    let levels = if bits == 4 { 7.0 } else { 127.0 };
     decoder.check()?;
     if latents.is_empty() {
         return Err(QuantizeError::NoCalibration);
@@ -331,6 +348,7 @@ pub fn quantize(
             },
             input_dim: layer.input_dim as u16,
             output_dim: layer.output_dim as u16,
+            weight_bits: bits,
             weights: Vec::with_capacity(layer.weights.len()),
             bias: Vec::new(),
             multiplier: Vec::new(),
@@ -345,10 +363,10 @@ pub fn quantize(
             .enumerate()
         {
             let max_abs = row.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
-            let w_scale = if max_abs > 0.0 { max_abs / 127.0 } else { 1.0 };
+            let w_scale = if max_abs > 0.0 { max_abs / levels } else { 1.0 };
             row_major.extend(
                 row.iter()
-                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-127.0, 127.0) as i8),
+                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-levels, levels) as i8),
             );
             let acc_scale = in_scale * w_scale;
             let bias_q = (f64::from(b) / acc_scale).round();
@@ -369,7 +387,11 @@ pub fn quantize(
             owned.shift.push(s as u8);
             scales.push(w_scale);
         }
-        owned.weights = crate::layout::pack(layer.output_dim, layer.input_dim, &row_major);
+        owned.weights = if bits == 4 {
+            crate::layout::pack4(layer.output_dim, layer.input_dim, &row_major)
+        } else {
+            crate::layout::pack(layer.output_dim, layer.input_dim, &row_major)
+        };
         q.layers.push(owned);
         q.output_scales.push(out_scale);
         q.weight_scales.push(scales);

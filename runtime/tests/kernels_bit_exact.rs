@@ -7,11 +7,12 @@
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{block, dense, paired, reference, run_blocks};
-use runtime::layout::{pack, padded_inputs};
+use runtime::kernels::{block, block4, dense, paired, reference, run_blocks};
+use runtime::layout::{pack, pack4, padded_inputs};
 
 #[derive(Debug, Clone)]
 struct OwnedLayer {
+    bits: u8,
     inputs: u16,
     outputs: u16,
     row_major: Vec<i8>,
@@ -27,6 +28,7 @@ struct OwnedLayer {
 impl OwnedLayer {
     fn new(inputs: u16, outputs: u16, w: Vec<i8>, b: Vec<i32>, m: Vec<i32>, s: Vec<i8>) -> Self {
         OwnedLayer {
+            bits: 8,
             inputs,
             outputs,
             weights: pack(usize::from(outputs), usize::from(inputs), &w),
@@ -45,6 +47,7 @@ impl OwnedLayer {
             activation: Activation::Relu,
             input_dim: self.inputs,
             output_dim: self.outputs,
+            weight_bits: self.bits,
             padding: &[],
             weights: &self.weights,
             bias: &self.bias_bytes,
@@ -66,6 +69,18 @@ fn layer_strategy(max_inputs: u16) -> impl Strategy<Value = OwnedLayer> {
         )
             .prop_map(move |(w, b, m, s)| OwnedLayer::new(inputs, outputs, w, b, m, s))
     })
+}
+
+/// The same layer with its weights divided by 18 (into `[-7, 7]`) and
+/// stored as int4.
+fn as_int4(layer: OwnedLayer) -> OwnedLayer {
+    let w: Vec<i8> = layer.row_major.iter().map(|&v| v / 18).collect();
+    OwnedLayer {
+        bits: 4,
+        weights: pack4(usize::from(layer.outputs), usize::from(layer.inputs), &w),
+        row_major: w,
+        ..layer
+    }
 }
 
 /// Inputs padded with zeros to the layout's multiple of 4.
@@ -91,6 +106,17 @@ proptest! {
         prop_assert_eq!(&run_block(&layer, &x), &expect);
         prop_assert!(paired::applies(&x));
         prop_assert_eq!(&run_paired(&layer, &x), &expect);
+        prop_assert_eq!(&run_dense(&layer, &x), &expect);
+    }
+
+    #[test]
+    fn int4_kernel_agrees_with_reference(layer in layer_strategy(70), seed in any::<u64>(), latent in any::<bool>()) {
+        let layer = as_int4(layer);
+        let mut rng = runtime::Rng::new(seed);
+        let x = padded(&layer, (0..layer.inputs).map(|_| if latent { rng.next_u32() as i16 } else { (rng.next_u32() % 256) as i16 }).collect());
+        let expect = run_oracle(&layer, &x);
+        prop_assert_eq!(&run_reference(&layer, &x), &expect);
+        prop_assert_eq!(&run_with(&layer, |l, out| run_blocks(l, &x, out, |v| v, block4::block_sums)), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 

@@ -81,6 +81,7 @@ fn expected_hashes(model: &Model<'_>) -> Vec<String> {
         activation: Activation::Relu,
         input_dim: 128,
         output_dim: 784,
+        weight_bits: 8,
         weights: &w,
         bias: &b,
         multiplier: &m,

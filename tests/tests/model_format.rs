@@ -240,6 +240,7 @@ fn too_many_layers() {
         activation: Activation::Relu,
         input_dim: 4,
         output_dim: 4,
+        weight_bits: 8,
         padding: &[],
         weights: &w,
         bias: &bias,
@@ -446,4 +447,46 @@ fn padding_and_alignment() {
         }
     )
     .contains("offset 6"));
+}
+
+#[test]
+fn int4_layers_validate() {
+    let dec = integration_tests::random_float_decoder(6, 4, &[16], 28, 28);
+    let q = runtime::quantize::quantize_bits(
+        &dec,
+        &integration_tests::normal_latents(7, 64, 4),
+        runtime::quantize::Calibration::Max,
+        "int4",
+        4,
+    )
+    .unwrap();
+    let good = q.to_bytes().unwrap();
+    let model = Model::from_bytes(&good).unwrap();
+    assert_eq!(model.weight_bytes(), (16 * 4 + 784 * 16) / 2);
+    assert_eq!(model.to_vec(), good, "int4 files round-trip byte for byte");
+    let body = body_of(&good);
+
+    // -8 is out of range in either nibble.
+    for nib in [0x08u8, 0x80] {
+        let mut w = body.layers[1].weights.to_vec();
+        w[5] = (w[5] & !(if nib == 0x08 { 0x0F } else { 0xF0 })) | nib;
+        assert_eq!(
+            load_err(&edited(&good, |b| b.layers[1].weights = &w)),
+            ModelError::WeightOutOfRange { layer: 1 }
+        );
+    }
+    // Only 8 and 4 bits per weight.
+    assert_eq!(
+        load_err(&edited(&good, |b| b.layers[0].weight_bits = 2)),
+        ModelError::WeightBits { layer: 0, bits: 2 }
+    );
+    // An int4 array read as int8 has the wrong length.
+    assert!(matches!(
+        load_err(&edited(&good, |b| b.layers[1].weight_bits = 8)),
+        ModelError::WrongLength {
+            layer: 1,
+            field: Field::Weights,
+            ..
+        }
+    ));
 }

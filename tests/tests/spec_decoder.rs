@@ -51,6 +51,7 @@ struct SpecLayer<'a> {
     logits: bool,
     inputs: usize,
     outputs: usize,
+    bits: u8,
     weights: &'a [u8],
     bias: &'a [u8],
     multiplier: &'a [u8],
@@ -79,6 +80,9 @@ fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
             let logits = r.varint() == 1;
             let inputs = r.varint() as usize;
             let outputs = r.varint() as usize;
+            let bits = r.bytes[r.at]; // u8: one raw byte
+            r.at += 1;
+            assert!(bits == 8 || bits == 4);
             let padding = r.bytes();
             assert!(padding.len() <= 3 && padding.iter().all(|&b| b == 0));
             // "weights start at a file offset that is a multiple of 4":
@@ -90,11 +94,12 @@ fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
             let len = probe.varint() as usize;
             assert_eq!((10 + probe.at) % 4, 0, "weights aligned");
             let (rows, cols) = (outputs.div_ceil(8) * 8, inputs.div_ceil(4) * 4);
-            assert_eq!(len, rows * cols);
+            assert_eq!(len, rows * cols * usize::from(bits) / 8);
             SpecLayer {
                 logits,
                 inputs,
                 outputs,
+                bits,
                 weights: r.bytes(),
                 bias: r.bytes(),
                 multiplier: r.bytes(),
@@ -134,6 +139,16 @@ fn grey(logit: i128) -> u8 {
 fn spec_weight(l: &SpecLayer<'_>, r: usize, k: usize) -> i128 {
     let cols = l.inputs.div_ceil(4) * 4;
     let at = (r / 8) * 8 * cols + (k / 2) * 16 + ((r % 8) / 2) * 4 + (k % 2) * 2 + (r % 2);
+    if l.bits == 4 {
+        // Nibble `at`: low nibble of byte at/2 for even `at`, else high.
+        let b = l.weights[at / 2];
+        let n = if at % 2 == 0 { b & 0x0F } else { b >> 4 };
+        return if n >= 8 {
+            i128::from(n) - 16
+        } else {
+            i128::from(n)
+        };
+    }
     let b = l.weights[at];
     if r % 2 == 0 {
         i128::from(b) - 128
@@ -203,5 +218,33 @@ fn spec_reader_matches_on_the_tiny_model() {
         decoder.decode(&z, &mut digit).unwrap();
         assert_eq!(digit.pixels(), &spec_decode(&layers, z.as_q12())[..]);
         assert_varied(digit.pixels());
+    }
+}
+
+#[test]
+fn spec_reader_matches_on_int4_models() {
+    for seed in [4u64, 5] {
+        // latent 5 -> 13 -> 784: odd sizes, padded rows and inputs.
+        let dec = integration_tests::random_float_decoder(seed, 5, &[13], 28, 28);
+        let q = runtime::quantize::quantize_bits(
+            &dec,
+            &integration_tests::normal_latents(seed + 1, 64, 5),
+            runtime::quantize::Calibration::Max,
+            "int4",
+            4,
+        )
+        .unwrap();
+        let file = q.to_bytes().unwrap();
+        let (latent, layers) = parse(&file);
+        assert!(layers.iter().all(|l| l.bits == 4));
+        let model = Model::from_bytes(&file).unwrap();
+        let mut decoder = Decoder::<16>::new(&model).unwrap();
+        let mut sampler = LatentSampler::new(seed);
+        let mut digit = Digit::new();
+        for _ in 0..20 {
+            let z = sampler.sample(latent);
+            decoder.decode(&z, &mut digit).unwrap();
+            assert_eq!(digit.pixels(), &spec_decode(&layers, z.as_q12())[..]);
+        }
     }
 }

@@ -40,6 +40,14 @@ pub struct TrainConfig {
     /// float weights (straight-through estimator). `None`: float training.
     #[serde(default)]
     pub qat_from: Option<usize>,
+    /// Bits per decoder weight in the exported model (8 or 4); also the grid
+    /// quantization-aware fine-tuning rounds to.
+    #[serde(default = "int8")]
+    pub weight_bits: u8,
+}
+
+fn int8() -> u8 {
+    8
 }
 
 /// Learning-rate schedules.

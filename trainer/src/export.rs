@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use runtime::quantize::{quantize, Calibration, FloatDecoder, FloatLayer, QuantizedModel};
+use runtime::quantize::{Calibration, FloatDecoder, FloatLayer, QuantizedModel};
 use runtime::{Decoder, Digit, Latent, LatentSampler, Model};
 use serde_json::json;
 
@@ -85,7 +85,13 @@ pub struct Quantized {
 }
 
 /// Quantizes the decoder, choosing the activation calibration on training data.
-pub fn quantize_decoder(dev: &Dev, vae: &Vae, train: &Dataset, seed: u64) -> Result<Quantized> {
+pub fn quantize_decoder(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    seed: u64,
+    bits: u8,
+) -> Result<Quantized> {
     let float = float_decoder(vae);
     let latents = calibration_latents(dev, vae, train, seed, 1000);
     let holdout = train.take(2000);
@@ -98,12 +104,10 @@ pub fn quantize_decoder(dev: &Dev, vae: &Vae, train: &Dataset, seed: u64) -> Res
         Calibration::Percentile(99.9),
     ] {
         // The file holds at most 32 bytes of name (names here are ASCII).
-        let name = vae
-            .arch
-            .name
-            .get(..runtime::format::MAX_NAME_LEN)
-            .unwrap_or(&vae.arch.name);
-        let q = quantize(&float, &latents, cal, name).context("quantizing the decoder")?;
+        let full = model_name(&vae.arch.name, bits);
+        let name = full.get(..runtime::format::MAX_NAME_LEN).unwrap_or(&full);
+        let q = runtime::quantize::quantize_bits(&float, &latents, cal, name, bits)
+            .context("quantizing the decoder")?;
         let score = eval::nelbo(dev, vae, &holdout, seed, Some(&q.model()?))?
             .quantized
             .map_or(f64::INFINITY, |n| n.nelbo);
@@ -228,6 +232,15 @@ pub struct ExportFiles {
     pub grid: PathBuf,
 }
 
+/// The model's name: the architecture's, with `-int4` for 4-bit weights.
+pub fn model_name(arch: &str, bits: u8) -> String {
+    if bits == 4 {
+        format!("{arch}-int4")
+    } else {
+        arch.to_string()
+    }
+}
+
 /// Quantizes, evaluates and writes `models/<name>.postcard`, `.json`, `.png`.
 #[allow(clippy::too_many_arguments)]
 pub fn export(
@@ -241,10 +254,11 @@ pub fn export(
     data_checksums: &[(String, String)],
 ) -> Result<ExportFiles> {
     let seed = state.config.seed;
+    let bits = state.config.weight_bits;
     eprintln!(
-        "Quantizing the decoder (per-channel int8 weights, calibrating activation ranges)..."
+        "Quantizing the decoder (per-channel int{bits} weights, calibrating activation ranges)..."
     );
-    let q = quantize_decoder(dev, vae, train, seed)?;
+    let q = quantize_decoder(dev, vae, train, seed, bits)?;
     let bytes = q.model.to_bytes()?;
     let model =
         Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;
@@ -276,7 +290,7 @@ pub fn export(
             })
         })
         .collect();
-    let name = &state.arch.name;
+    let name = &model_name(&state.arch.name, bits);
     let card = json!({
         "name": name,
         "test_nelbo_float": single.float.nelbo,

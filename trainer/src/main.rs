@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 use trainer::arch::Arch;
@@ -53,17 +54,18 @@ enum Command {
     /// Quantize the decoder and write models/<name>.postcard, .json and .png
     /// (trains the model first if it has no checkpoint).
     Export(ExportArgs),
-    /// Evaluate several trained runs (weight bytes, MACs, float and
-    /// quantized -ELBO, IWAE), print the table and write it into
-    /// docs/quality.md with a sample grid per run.
+    /// Evaluate trained runs (weight bytes, MACs, float and quantized
+    /// -ELBO, IWAE), save a row and a sample grid per run, print the table
+    /// of every saved row and write it into docs/quality.md.
     Quality(QualityArgs),
 }
 
 #[derive(Debug, Args)]
 struct QualityArgs {
-    /// Run directories to evaluate (each holds a finished checkpoint).
+    /// Run directories to evaluate (each holds a finished checkpoint);
+    /// `DIR@4` evaluates the run with int4 weights.
     #[arg(long, num_args = 1.., required = true)]
-    runs: Vec<PathBuf>,
+    runs: Vec<String>,
     /// Importance samples per test image for the IWAE bound.
     #[arg(long, default_value_t = 100)]
     iw_samples: usize,
@@ -104,9 +106,13 @@ struct TrainOpts {
     #[arg(long, default_value_t = 0)]
     kl_warmup: usize,
     /// Quantization-aware fine-tuning from this epoch on (0-based): the
-    /// decoder trains through its int8-rounded weights (straight-through).
+    /// decoder trains through its rounded weights (straight-through).
     #[arg(long)]
     qat_from: Option<usize>,
+    /// Bits per exported decoder weight: 8 (int8) or 4 (int4, two per byte;
+    /// the model is named <arch>-int4).
+    #[arg(long, default_value_t = 8, value_parser = clap::builder::PossibleValuesParser::new(["8", "4"]).map(|s| s.parse::<u8>().unwrap_or(8)))]
+    weight_bits: u8,
     /// Seed of everything random (initialisation, shuffling, noise).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -250,6 +256,7 @@ impl TrainOpts {
             dataset: format!("{dataset:?}").to_lowercase(),
             train_images: self.limit_train.unwrap_or(train_len).min(train_len),
             qat_from: self.qat_from,
+            weight_bits: self.weight_bits,
         }
     }
 }
@@ -348,7 +355,13 @@ fn run(cli: Cli) -> Result<()> {
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
             let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-            let q = export::quantize_decoder(&dev, &vae, &train_set, state.config.seed)?;
+            let q = export::quantize_decoder(
+                &dev,
+                &vae,
+                &train_set,
+                state.config.seed,
+                state.config.weight_bits,
+            )?;
             let bytes = q.model.to_bytes()?;
             let model = runtime::Model::from_bytes(&bytes)?;
             let single = eval::nelbo(&dev, &vae, &test_set, state.config.seed, Some(&model))?;
@@ -375,12 +388,20 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Quality(args) => {
             let (train_set, test_set) = cli.global.load()?;
-            let mut rows = Vec::new();
-            for dir in &args.runs {
-                eprintln!("evaluating {} ...", dir.display());
+            for spec in &args.runs {
+                let (dir, bits) = match spec.rsplit_once('@') {
+                    Some((d, "4")) => (PathBuf::from(d), Some(4)),
+                    Some((d, "8")) => (PathBuf::from(d), Some(8)),
+                    Some((_, b)) => {
+                        anyhow::bail!("`{spec}`: weight bits must be 8 or 4, not `{b}`")
+                    }
+                    None => (PathBuf::from(spec), None),
+                };
+                eprintln!("evaluating {spec} ...");
                 let row = trainer::quality::evaluate(
                     &dev,
-                    dir,
+                    &dir,
+                    bits,
                     &train_set,
                     &test_set,
                     args.iw_samples,
@@ -390,8 +411,10 @@ fn run(cli: Cli) -> Result<()> {
                     "  {}: {} bytes, quantized -ELBO {:.3}",
                     row.name, row.weight_bytes, row.quantized_nelbo
                 );
-                rows.push(row);
+                trainer::quality::save_row(&row, &args.grids)?;
             }
+            // The table holds every run evaluated so far (saved rows).
+            let rows = trainer::quality::saved_rows(&args.grids)?;
             let rel = pathdiff(&args.grids, args.doc.parent().unwrap_or(Path::new(".")));
             let table = trainer::quality::table(&rows, args.iw_samples, &rel);
             print!("{table}");
@@ -414,7 +437,13 @@ fn run(cli: Cli) -> Result<()> {
                 export::float_samples(&dev, &vae, args.seed, args.count)
             } else {
                 let (train_set, _) = cli.global.load()?;
-                let q = export::quantize_decoder(&dev, &vae, &train_set, state.config.seed)?;
+                let q = export::quantize_decoder(
+                    &dev,
+                    &vae,
+                    &train_set,
+                    state.config.seed,
+                    state.config.weight_bits,
+                )?;
                 let bytes = q.model.to_bytes()?;
                 let model = runtime::Model::from_bytes(&bytes)?;
                 export::device_samples(&model, args.seed, args.count)?

@@ -15,7 +15,7 @@ use crate::vae::Dev;
 use crate::{atomic, eval, export, images, train};
 
 /// One configuration's figures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     /// Run directory name (also the grid's file name).
     pub name: String,
@@ -23,7 +23,7 @@ pub struct Row {
     pub decoder: String,
     /// Epochs, schedule and KL warm-up, e.g. `150, cosine`.
     pub training: String,
-    /// Stored weight bytes of the quantized decoder (int8, padded layout).
+    /// Stored weight bytes of the quantized decoder (padded layout).
     pub weight_bytes: usize,
     /// Multiply-accumulates per decoded digit.
     pub macs: usize,
@@ -39,10 +39,38 @@ pub struct Row {
     pub grid: PathBuf,
 }
 
-/// Evaluates the run in `dir`; writes its sample grid into `grids`.
+/// Saves `row` next to its grid (`<grids>/<name>.json`), so that the table
+/// can be rebuilt from every run evaluated so far.
+pub fn save_row(row: &Row, grids: &Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(row)?;
+    atomic::write_atomic(&grids.join(format!("{}.json", row.name)), &json)
+}
+
+/// Every row saved in `grids`, in name order.
+pub fn saved_rows(grids: &Path) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let entries =
+        std::fs::read_dir(grids).with_context(|| format!("reading {}", grids.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let bytes = std::fs::read(&path)?;
+            rows.push(
+                serde_json::from_slice::<Row>(&bytes)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            );
+        }
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
+/// Evaluates the run in `dir` (with `bits` bits per weight, default the
+/// run's own); writes its sample grid into `grids`.
 pub fn evaluate(
     dev: &Dev,
     dir: &Path,
+    bits: Option<u8>,
     train_set: &Dataset,
     test_set: &Dataset,
     iw_samples: usize,
@@ -51,16 +79,23 @@ pub fn evaluate(
     let (vae, state) = train::load_run(dev, dir)
         .with_context(|| format!("loading the run in {}", dir.display()))?;
     let seed = state.config.seed;
-    let q = export::quantize_decoder(dev, &vae, train_set, seed)?;
+    let bits = bits.unwrap_or(state.config.weight_bits);
+    let q = export::quantize_decoder(dev, &vae, train_set, seed, bits)?;
     let bytes = q.model.to_bytes()?;
     let model = Model::from_bytes(&bytes)?;
     let single = eval::nelbo(dev, &vae, test_set, seed, Some(&model))?;
     let quantized = single.quantized.context("quantized result")?;
     let iw = eval::iwae(dev, &vae, test_set, iw_samples, seed, Some(&model))?;
-    let name = dir.file_name().map_or_else(
+    let dir_name = dir.file_name().map_or_else(
         || state.arch.name.clone(),
         |n| n.to_string_lossy().into_owned(),
     );
+    // An int8 run evaluated with int4 weights gets its own row and grid.
+    let name = if bits == 4 && !dir_name.contains("int4") && !dir_name.contains("qat4") {
+        format!("{dir_name}-int4")
+    } else {
+        dir_name
+    };
     let grid = grids.join(format!("{name}.png"));
     images::save_grid(&grid, &export::device_samples(&model, 1, 64)?, 8, 1)?;
     let arch = &state.arch;
@@ -81,6 +116,14 @@ pub fn evaluate(
     if state.config.kl_warmup > 0 {
         let _ = write!(training, ", KL warm-up {}", state.config.kl_warmup);
     }
+    if let Some(from) = state.config.qat_from {
+        let _ = write!(
+            training,
+            ", QAT int{} from {}",
+            state.config.weight_bits, from
+        );
+    }
+    let _ = write!(training, "; int{bits}");
     Ok(Row {
         name,
         decoder,

@@ -120,6 +120,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         // Fine-tuning settings may be added when a finished run is resumed.
         if req.config.qat_from.is_some() {
             state.config.qat_from = req.config.qat_from;
+            state.config.weight_bits = req.config.weight_bits;
         }
         eprintln!(
             "Resuming {} at epoch {} of {}",
@@ -190,7 +191,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             let qat = cfg.qat_from.is_some_and(|from| epoch >= from);
             // Straight-through: forward and backward through the rounded
             // decoder weights, then the float weights get the update.
-            let float_weights = qat.then(|| fake_quantize_decoder(&mut vae));
+            let float_weights = qat.then(|| fake_quantize_decoder(&mut vae, cfg.weight_bits));
             let (loss, parts) = vae.loss(&x, &eps, kl_weight, OwnedTape::<f32, Dev>::default());
             if !parts.bce.is_finite() || !parts.kl.is_finite() {
                 bail!(
@@ -241,9 +242,11 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
 }
 
 /// Replaces every decoder weight by its value on the export's grid
-/// (symmetric int8 per output channel: `round(w / s) * s`,
-/// `s = max|row| / 127`) and returns the float weights it replaced.
-pub fn fake_quantize_decoder(vae: &mut Vae) -> Vec<Vec<f32>> {
+/// (symmetric per output channel: `round(w / s) * s`, `s = max|row| / L`
+/// with `L` = 127 for 8 bits, 7 for 4) and returns the float weights it
+/// replaced.
+pub fn fake_quantize_decoder(vae: &mut Vae, bits: u8) -> Vec<Vec<f32>> {
+    let levels: f32 = if bits == 4 { 7.0 } else { 127.0 };
     vae.dec
         .iter_mut()
         .map(|layer| {
@@ -253,9 +256,9 @@ pub fn fake_quantize_decoder(vae: &mut Vae) -> Vec<Vec<f32>> {
             for row in q.chunks_mut(inputs) {
                 let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
                 if max > 0.0 {
-                    let s = max / 127.0;
+                    let s = max / levels;
                     for w in row.iter_mut() {
-                        *w = (*w / s).round().clamp(-127.0, 127.0) * s;
+                        *w = (*w / s).round().clamp(-levels, levels) * s;
                     }
                 }
             }

@@ -33,6 +33,7 @@ fn config(epochs: usize) -> TrainConfig {
         dataset: "synthetic".into(),
         train_images: 384,
         qat_from: None,
+        weight_bits: 8,
     }
 }
 
@@ -123,12 +124,12 @@ fn loss_falls_and_runs_reproduce_and_resume() {
 
     // Export: byte-identical model files from the two identical runs.
     let dev = Dev::default();
-    let qa = export::quantize_decoder(&dev, &vae_a, &train_set, 7)
+    let qa = export::quantize_decoder(&dev, &vae_a, &train_set, 7, 8)
         .unwrap()
         .model
         .to_bytes()
         .unwrap();
-    let qb = export::quantize_decoder(&dev, &vae_b, &train_set, 7)
+    let qb = export::quantize_decoder(&dev, &vae_b, &train_set, 7, 8)
         .unwrap()
         .model
         .to_bytes()
@@ -217,7 +218,7 @@ fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
         &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3),
     );
     let before: Vec<Vec<f32>> = vae.dec.iter().map(|d| d.w.as_vec()).collect();
-    let saved = train::fake_quantize_decoder(&mut vae);
+    let saved = train::fake_quantize_decoder(&mut vae, 8);
     assert_eq!(saved, before, "returns the float weights it replaced");
     for (layer, float) in vae.dec.iter().zip(&before) {
         let q = layer.w.as_vec();
@@ -264,4 +265,51 @@ fn quantization_aware_fine_tuning_trains_and_is_reproducible() {
     assert_ne!(params(&a), params(&c), "QAT epochs change the training");
     assert!(sa.history.iter().all(|m| m.test_nelbo.is_finite()));
     assert_eq!(sa.config.qat_from, Some(1));
+}
+
+#[test]
+fn int4_export_loads_in_runtime_and_is_named_apart() {
+    let (train_set, test_set) = (common::synthetic(384, 8), common::synthetic(64, 9));
+    let dir = tempfile::tempdir().unwrap();
+    let (vae, mut state) = run(dir.path(), 2, false, &train_set, &test_set);
+    state.config.weight_bits = 4;
+    let dev = Dev::default();
+    let models = tempfile::tempdir().unwrap();
+    let files = export::export(
+        &dev,
+        &vae,
+        &state,
+        &train_set,
+        &test_set,
+        models.path(),
+        1,
+        &[],
+    )
+    .unwrap();
+    assert!(
+        files.model.ends_with("tiny-int4.postcard"),
+        "{}",
+        files.model.display()
+    );
+    let bytes = std::fs::read(&files.model).unwrap();
+    let model = Model::from_bytes(&bytes).expect("int4 model loads in the runtime");
+    assert!(model.layers().iter().all(|l| l.weight_bits == 4));
+    // Half the int8 bytes: (32 x 4 + 784 x 32) / 2.
+    assert_eq!(model.weight_bytes(), (32 * 4 + 784 * 32) / 2);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files.card).unwrap()).unwrap();
+    let (f, q) = (
+        card["test_nelbo_float"].as_f64().unwrap(),
+        card["test_nelbo_quantized"].as_f64().unwrap(),
+    );
+    assert!(
+        q.is_finite() && (q - f).abs() < 25.0,
+        "int4 costs {} nats",
+        q - f
+    );
+    let mut decoder = Decoder::<64>::new(&model).unwrap();
+    let mut digit = Digit::new();
+    decoder
+        .decode(&LatentSampler::new(1).sample(4), &mut digit)
+        .unwrap();
 }

@@ -1095,7 +1095,8 @@ fn routine_for(_layer: &Layer<'_>, x: &[i16]) -> Option<Routine> {
 pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -> bool {
     let rows = usize::from(layer.output_dim);
     let kp = x.len();
-    let shapes = kp >= 4
+    let shapes = layer.weight_bits == 8
+        && kp >= 4
         && kp % 4 == 0
         && layer.weights.len() == crate::layout::padded_outputs(rows) * kp
         && layer.bias.len() == 4 * rows

@@ -3,6 +3,7 @@
 //! - [`reference`](mod@reference): the plain, obviously-correct kernel, the
 //!   oracle any faster kernel must match bit for bit, and what the host runs.
 //! - [`block`]: safe Rust twin of the Cortex-M0/M3 assembly kernels.
+//! - [`block4`]: the int4 kernel (safe Rust, every target).
 //! - [`paired`]: safe Rust twin of the Cortex-M4 (DSP) assembly kernel.
 //! - `asm` (ARM targets only): the hand-written inner loops, the crate's only
 //!   `unsafe` code.
@@ -15,6 +16,7 @@
 //! reference kernel (for comparisons).
 
 pub mod block;
+pub mod block4;
 pub mod paired;
 pub mod reference;
 
@@ -69,7 +71,16 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
         if asm::dense_fused(layer, x, &mut emit) {
             return;
         }
-        twin_blocks(layer, x, block::block_sums, &mut emit);
+        twin_blocks(layer, x, block_sums_of(layer), &mut emit);
+    }
+}
+
+/// The safe block kernel for the layer's weight width.
+fn block_sums_of(layer: &Layer<'_>) -> fn(&[u8], &[i16]) -> BlockSums {
+    if crate::INT4 && layer.weight_bits == 4 {
+        block4::block_sums
+    } else {
+        block::block_sums
     }
 }
 
@@ -84,7 +95,7 @@ pub fn dense_blocks(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32
     if asm::dense_fused(layer, x, &mut *emit) {
         return;
     }
-    twin_blocks(layer, x, block::block_sums, emit);
+    twin_blocks(layer, x, block_sums_of(layer), emit);
 }
 
 /// Runs a layer block by block: `sums` gives a block's [`BlockSums`], then
@@ -113,8 +124,11 @@ fn twin_blocks(
     sums: fn(&[u8], &[i16]) -> BlockSums,
     mut emit: impl FnMut(&[i32]),
 ) {
-    let excess = excess(x);
-    let block_len = ROW_BLOCK * padded_inputs(usize::from(layer.input_dim));
+    // int4 blocks: half the bytes, two's complement nibbles (no excess).
+    let int4 = crate::INT4 && layer.weight_bits == 4;
+    let excess = if int4 { 0 } else { excess(x) };
+    let block_len =
+        ROW_BLOCK * padded_inputs(usize::from(layer.input_dim)) / if int4 { 2 } else { 1 };
     let (mut weights, mut bias, mut multiplier, mut shift) =
         (layer.weights, layer.bias, layer.multiplier, layer.shift);
     while let (Some((block, w)), false) = (weights.split_at_checked(block_len), shift.is_empty()) {
@@ -172,13 +186,16 @@ pub(crate) fn requant_block(
     excess: i32,
     values: &mut [i32; ROW_BLOCK],
 ) -> usize {
-    let rows = values
-        .iter_mut()
-        .zip(raw)
-        .zip(bias.chunks_exact(4).zip(multiplier.chunks_exact(4)))
-        .zip(shift);
     let mut count = 0;
-    for (row, (((value, raw), (b, m)), &s)) in rows.enumerate() {
+    for (row, (value, raw)) in values.iter_mut().zip(raw).enumerate() {
+        let params = (
+            bias.get(4 * row..4 * row + 4),
+            multiplier.get(4 * row..4 * row + 4),
+            shift.get(row),
+        );
+        let (Some(b), Some(m), Some(&s)) = params else {
+            break;
+        };
         let dot = if row % 2 == 0 {
             raw.wrapping_sub(excess)
         } else {

@@ -1,6 +1,6 @@
 //! The reference dense kernel: one output channel at a time, one
 //! multiply-accumulate at a time, in i32, reading each weight through
-//! [`crate::layout::weight`]. It is the oracle every faster kernel must match
+//! [`crate::layout::weight_of`] (int8 or int4). It is the oracle every faster kernel must match
 //! bit for bit, and the kernel the host runs.
 //!
 //! Overflow cannot happen for a validated model: a product is at most
@@ -23,7 +23,7 @@ pub fn dot(layer: &Layer<'_>, row: usize, input: &[i16]) -> i32 {
         .take(usize::from(layer.input_dim))
         .enumerate()
         .fold(0i32, |acc, (i, &x)| {
-            let w = layout::weight(layer.weights, kp, row, i).unwrap_or(0);
+            let w = layout::weight_of(layer.weights, layer.weight_bits, kp, row, i).unwrap_or(0);
             acc.wrapping_add(i32::from(w).wrapping_mul(i32::from(x)))
         })
 }

@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use runtime::format::{Activation, Layer};
 use runtime::kernels::{dense, reference};
-use runtime::layout::{pack_into, packed_len, padded_inputs};
+use runtime::layout::{pack4_into, pack_into, packed_bytes, packed_len, padded_inputs};
 use runtime::{Aligned, Decoder, Digit, LatentSampler, Model, Rng};
 
 use crate::semihosting::println;
@@ -108,6 +108,7 @@ fn reference_layer() -> Layer<'static> {
         activation: Activation::Relu,
         input_dim: 128,
         output_dim: 784,
+        weight_bits: 8,
         padding: &[],
         weights: &REF_WEIGHTS.0,
         bias: &REF_BIAS.0,
@@ -184,10 +185,16 @@ fn kernel_check() {
             let h = (h ^ (h >> 15)).wrapping_mul(0x2C1B_3C6D);
             (((h >> 8) % 255) as i32 - 127) as i8
         };
-        let Some(wbuf) = weights.0.get_mut(..packed_len(outputs, inputs)) else {
+        // Every fifth layer int4 (weights divided into [-7, 7]).
+        let bits = if case % 5 == 4 { 4 } else { 8 };
+        let Some(wbuf) = weights.0.get_mut(..packed_bytes(outputs, inputs, bits)) else {
             continue;
         };
-        pack_into(outputs, inputs, w, wbuf);
+        if bits == 4 {
+            pack4_into(outputs, inputs, |r, k| w(r, k) / 18, wbuf);
+        } else {
+            pack_into(outputs, inputs, w, wbuf);
+        }
         for (c, shift) in shift.iter_mut().take(outputs).enumerate() {
             let b = (rng.next_u32() % 400_001) as i32 - 200_000;
             bias.0[odd + 4 * c..odd + 4 * c + 4].copy_from_slice(&b.to_le_bytes());
@@ -213,6 +220,7 @@ fn kernel_check() {
             activation: Activation::Relu,
             input_dim: inputs as u16,
             output_dim: outputs as u16,
+            weight_bits: bits,
             padding: &[],
             weights: wbuf,
             bias: &bias.0[odd..odd + outputs * 4],
