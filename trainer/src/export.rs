@@ -241,6 +241,45 @@ pub fn model_name(arch: &str, bits: u8) -> String {
     }
 }
 
+/// Where the model sits in the quality-per-byte table (`docs/quality.md`,
+/// rows saved by `trainer quality` in `docs/quality/*.json` next to the
+/// models folder): its row and its rank by quantized -ELBO among the rows
+/// with at most 64 KB of weights. `null` if the table has no row of that name.
+fn quality_position(models_dir: &Path, name: &str) -> serde_json::Value {
+    let grids = models_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("docs/quality");
+    let Ok(rows) = crate::quality::saved_rows(&grids) else {
+        return serde_json::Value::Null;
+    };
+    let Some(row) = rows.iter().find(|r| r.name == name) else {
+        return serde_json::Value::Null;
+    };
+    let small: Vec<_> = rows.iter().filter(|r| r.weight_bytes <= 65_536).collect();
+    let rank = small
+        .iter()
+        .filter(|r| r.quantized_nelbo < row.quantized_nelbo)
+        .count()
+        + 1;
+    json!({
+        "table": "docs/quality.md",
+        "row": {
+            "decoder": row.decoder,
+            "training": row.training,
+            "weight_bytes": row.weight_bytes,
+            "quantized_nelbo": row.quantized_nelbo,
+            "iwae_quantized": row.iwae.1,
+        },
+        "rank_by_quantized_nelbo_among_rows_under_64KB": rank,
+        "rows_under_64KB": small.len(),
+        "best_under_64KB": small
+            .iter()
+            .min_by(|a, b| a.quantized_nelbo.total_cmp(&b.quantized_nelbo))
+            .map(|r| json!({"run": r.name, "quantized_nelbo": r.quantized_nelbo, "training": r.training})),
+    })
+}
+
 /// Quantizes, evaluates and writes `models/<name>.postcard`, `.json`, `.png`.
 #[allow(clippy::too_many_arguments)]
 pub fn export(
@@ -336,6 +375,7 @@ pub fn export(
             "sha256": data_checksums.iter().map(|(n, s)| json!({"file": n, "sha256": s})).collect::<Vec<_>>(),
         },
         "trainer_version": env!("CARGO_PKG_VERSION"),
+        "quality_table": quality_position(models_dir, name),
     });
     let files = ExportFiles {
         model: models_dir.join(format!("{name}.postcard")),
