@@ -124,6 +124,13 @@ pub fn quantize_decoder(
     })
 }
 
+/// The model file of a run's decoder, quantized with the run's seed and
+/// weight width (what `export` would write, without evaluating it).
+pub fn quantized_file(dev: &Dev, vae: &Vae, state: &RunState, train: &Dataset) -> Result<Vec<u8>> {
+    let q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
+    Ok(q.model.to_bytes()?)
+}
+
 /// `n` digits exactly as a device draws them: `LatentSampler::new(seed)`,
 /// one latent after another, through the integer decoder.
 pub fn device_samples(model: &Model<'_>, seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {

@@ -355,14 +355,7 @@ fn run(cli: Cli) -> Result<()> {
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
             let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-            let q = export::quantize_decoder(
-                &dev,
-                &vae,
-                &train_set,
-                state.config.seed,
-                state.config.weight_bits,
-            )?;
-            let bytes = q.model.to_bytes()?;
+            let bytes = export::quantized_file(&dev, &vae, &state, &train_set)?;
             let model = runtime::Model::from_bytes(&bytes)?;
             let single = eval::nelbo(&dev, &vae, &test_set, state.config.seed, Some(&model))?;
             let q1 = single.quantized.context("quantized result")?;
@@ -437,14 +430,7 @@ fn run(cli: Cli) -> Result<()> {
                 export::float_samples(&dev, &vae, args.seed, args.count)
             } else {
                 let (train_set, _) = cli.global.load()?;
-                let q = export::quantize_decoder(
-                    &dev,
-                    &vae,
-                    &train_set,
-                    state.config.seed,
-                    state.config.weight_bits,
-                )?;
-                let bytes = q.model.to_bytes()?;
+                let bytes = export::quantized_file(&dev, &vae, &state, &train_set)?;
                 let model = runtime::Model::from_bytes(&bytes)?;
                 export::device_samples(&model, args.seed, args.count)?
             };
