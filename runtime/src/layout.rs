@@ -122,55 +122,17 @@ pub const fn packed_bytes(outputs: usize, inputs: usize, bits: u8) -> usize {
     packed_len(outputs, inputs) * bits as usize / 8
 }
 
-/// Packs int4 weights given by `w(row, input)` (in `[-7, 7]`) into `out`
-/// ([`packed_bytes`] with 4 bits; padding gets zeros). Returns `false` if
-/// `out` has the wrong length.
-pub fn pack4_into(
+/// Packs weights given by `w(row, input)` into `out` at `bits` bits per
+/// weight (8: int8 in `[-127, 127]`; 4: int4 in `[-7, 7]`). `out` must be
+/// [`packed_bytes`] long (else `false`); padding gets zero weights.
+pub fn pack_bits_into(
     outputs: usize,
     inputs: usize,
+    bits: u8,
     w: impl Fn(usize, usize) -> i8,
     out: &mut [u8],
 ) -> bool {
-    if out.len() != packed_bytes(outputs, inputs, 4) {
-        return false;
-    }
-    out.fill(0);
-    let kp = padded_inputs(inputs);
-    for row in 0..outputs {
-        for input in 0..inputs {
-            let at = offset(kp, row, input);
-            let n = (w(row, input) as u8) & 0x0F;
-            if let Some(b) = out.get_mut(at / 2) {
-                *b |= if at % 2 == 1 { n << 4 } else { n };
-            }
-        }
-    }
-    true
-}
-
-/// Packs row-major int4 weights (values in `[-7, 7]`).
-#[cfg(any(test, feature = "std"))]
-pub fn pack4(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
-    let mut out = std::vec![0u8; packed_bytes(outputs, inputs, 4)];
-    pack4_into(
-        outputs,
-        inputs,
-        |r, k| row_major.get(r * inputs + k).copied().unwrap_or(0),
-        &mut out,
-    );
-    out
-}
-
-/// Packs weights given by `w(row, input)` into `out` (which must be
-/// [`packed_len`] bytes; padding gets zero weights). Returns `false` if
-/// `out` has the wrong length.
-pub fn pack_into(
-    outputs: usize,
-    inputs: usize,
-    w: impl Fn(usize, usize) -> i8,
-    out: &mut [u8],
-) -> bool {
-    if out.len() != packed_len(outputs, inputs) {
+    if out.len() != packed_bytes(outputs, inputs, bits) {
         return false;
     }
     let kp = padded_inputs(inputs);
@@ -181,7 +143,14 @@ pub fn pack_into(
             } else {
                 0
             };
-            if let Some(b) = out.get_mut(offset(kp, row, input)) {
+            let at = offset(kp, row, input);
+            if bits == 4 {
+                // Nibble `at`: the low one of byte at/2 for even rows.
+                let shift = 4 * (at % 2);
+                if let Some(b) = out.get_mut(at / 2) {
+                    *b = (*b & !(0x0F << shift)) | (((value as u8) & 0x0F) << shift);
+                }
+            } else if let Some(b) = out.get_mut(at) {
                 *b = encode(row, value);
             }
         }
@@ -189,17 +158,51 @@ pub fn pack_into(
     true
 }
 
-/// Packs row-major int8 weights (`outputs * inputs`, channel 0 first).
+/// [`pack_bits_into`] for int8 (`out`: [`packed_len`] bytes).
+pub fn pack_into(
+    outputs: usize,
+    inputs: usize,
+    w: impl Fn(usize, usize) -> i8,
+    out: &mut [u8],
+) -> bool {
+    pack_bits_into(outputs, inputs, 8, w, out)
+}
+
+/// [`pack_bits_into`] for int4.
+pub fn pack4_into(
+    outputs: usize,
+    inputs: usize,
+    w: impl Fn(usize, usize) -> i8,
+    out: &mut [u8],
+) -> bool {
+    pack_bits_into(outputs, inputs, 4, w, out)
+}
+
+/// Packs row-major weights (`outputs * inputs`, channel 0 first) at `bits`
+/// bits per weight.
 #[cfg(any(test, feature = "std"))]
-pub fn pack(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
-    let mut out = std::vec![0u8; packed_len(outputs, inputs)];
-    pack_into(
+pub fn pack_bits(outputs: usize, inputs: usize, bits: u8, row_major: &[i8]) -> std::vec::Vec<u8> {
+    let mut out = std::vec![0u8; packed_bytes(outputs, inputs, bits)];
+    pack_bits_into(
         outputs,
         inputs,
+        bits,
         |r, k| row_major.get(r * inputs + k).copied().unwrap_or(0),
         &mut out,
     );
     out
+}
+
+/// Packs row-major int8 weights.
+#[cfg(any(test, feature = "std"))]
+pub fn pack(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
+    pack_bits(outputs, inputs, 8, row_major)
+}
+
+/// Packs row-major int4 weights (values in `[-7, 7]`).
+#[cfg(any(test, feature = "std"))]
+pub fn pack4(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
+    pack_bits(outputs, inputs, 4, row_major)
 }
 
 #[cfg(test)]

@@ -284,11 +284,15 @@ fn zero_padded(layer: &Layer<'_>) -> bool {
     })
 }
 
+/// A little-endian i32 from 4 bytes (0 if not exactly 4).
+#[inline(always)]
+pub(crate) fn le_i32(bytes: &[u8]) -> i32 {
+    <[u8; 4]>::try_from(bytes).map_or(0, i32::from_le_bytes)
+}
+
 /// Decodes little-endian i32 values.
 pub(crate) fn le_i32s(bytes: &[u8]) -> impl Iterator<Item = i32> + '_ {
-    bytes
-        .chunks_exact(4)
-        .map(|c| <[u8; 4]>::try_from(c).map_or(0, i32::from_le_bytes))
+    bytes.chunks_exact(4).map(le_i32)
 }
 
 fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {

@@ -387,11 +387,8 @@ pub fn quantize_bits(
             owned.shift.push(s as u8);
             scales.push(w_scale);
         }
-        owned.weights = if bits == 4 {
-            crate::layout::pack4(layer.output_dim, layer.input_dim, &row_major)
-        } else {
-            crate::layout::pack(layer.output_dim, layer.input_dim, &row_major)
-        };
+        owned.weights =
+            crate::layout::pack_bits(layer.output_dim, layer.input_dim, bits, &row_major);
         q.layers.push(owned);
         q.output_scales.push(out_scale);
         q.weight_scales.push(scales);

@@ -46,18 +46,43 @@ pub fn build_board(
     model: Option<&Path>,
     target_dir: &str,
 ) -> PathBuf {
+    cargo_build(board, bin, target, model, target_dir, &[])
+}
+
+/// Builds the benchmark firmware (`firmware/boards/bench`) with `features`
+/// (the board, and `size-probe` for the minimal program) for `target`;
+/// returns the ELF path.
+pub fn build_bench(features: &str, target: &str, target_dir: &str) -> PathBuf {
+    let args = ["--features", features, "--target", target];
+    cargo_build("bench", "bench", target, None, target_dir, &args)
+}
+
+/// `cargo build --release` in a board's folder, its ELF path.
+fn cargo_build(
+    board: &str,
+    bin: &str,
+    target: &str,
+    model: Option<&Path>,
+    target_dir: &str,
+    extra: &[&str],
+) -> PathBuf {
     let dir = workspace().join("firmware/boards").join(board);
     let target_dir = dir.join(target_dir);
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&dir)
-        .args(["build", "--release", "--quiet", "--target-dir"])
+        .args(["build", "--release", "--quiet"])
+        .args(extra)
+        .arg("--target-dir")
         .arg(&target_dir);
     match model {
         Some(m) => cmd.env("FIRMWARE_MODEL", m),
         None => cmd.env_remove("FIRMWARE_MODEL"),
     };
     let status = cmd.status().expect("cargo runs");
-    assert!(status.success(), "building firmware/boards/{board} failed");
+    assert!(
+        status.success(),
+        "building firmware/boards/{board} {extra:?} failed"
+    );
     target_dir.join(target).join("release").join(bin)
 }
 

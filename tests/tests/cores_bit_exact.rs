@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use integration_tests::qemu::{require_tool, workspace, Qemu};
+use integration_tests::qemu::{build_bench, require_tool, workspace, Qemu};
 use runtime::format::{Activation, Layer};
 use runtime::kernels::reference;
 use runtime::{Decoder, Digit, LatentSampler, Model};
@@ -107,30 +107,12 @@ fn every_core_computes_what_the_host_computes() {
     let bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
     let expected = expected_hashes(&model);
-    let dir = workspace().join("firmware/boards/bench");
     for (feature, target, machine) in [
         ("microbit", "thumbv6m-none-eabi", "microbit"),
         ("lm3s6965evb", "thumbv7m-none-eabi", "lm3s6965evb"),
         ("mps2-an386", "thumbv7em-none-eabihf", "mps2-an386"),
     ] {
-        let status =
-            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .current_dir(&dir)
-                .args([
-                    "build",
-                    "--release",
-                    "--quiet",
-                    "--features",
-                    feature,
-                    "--target",
-                    target,
-                    "--target-dir",
-                ])
-                .arg(format!("target/{feature}"))
-                .status()
-                .unwrap();
-        assert!(status.success(), "building the benchmark for {feature}");
-        let elf = dir.join(format!("target/{feature}/{target}/release/bench"));
+        let elf = build_bench(feature, target, &format!("target/{feature}"));
         let mut qemu = Qemu::start(machine, &elf, &[], &[], false);
         // The first line the benchmark prints is the on-device kernel check.
         let check = qemu.wait_for("core=", Duration::from_secs(300));

@@ -29,26 +29,12 @@ fn size_probe_links_no_panic_machinery() {
         eprintln!("\n*** SKIPPED: llvm-nm not found (rustup component add llvm-tools) ***\n");
         return;
     };
-    let dir = integration_tests::qemu::workspace().join("firmware/boards/bench");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&dir)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--features",
-            "size-probe,microbit",
-        ])
-        .args([
-            "--target",
-            "thumbv6m-none-eabi",
-            "--target-dir",
-            "target/size-probe",
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let elf = dir.join("target/size-probe/thumbv6m-none-eabi/release/bench");
+    // The default features (int4 on): the larger of the two size probes.
+    let elf = integration_tests::qemu::build_bench(
+        "size-probe,microbit",
+        "thumbv6m-none-eabi",
+        "target/size-probe-int4",
+    );
     let out = Command::new(nm).arg("-C").arg(&elf).output().unwrap();
     assert!(out.status.success());
     let symbols = String::from_utf8_lossy(&out.stdout);

@@ -25,6 +25,7 @@ mod asm;
 
 use crate::format::Layer;
 use crate::layout::{padded_inputs, ROW_BLOCK};
+use crate::model::le_i32;
 use crate::requant::requantize_fast;
 
 /// Raw sums of one block of 8 rows over the padded inputs: for even rows
@@ -205,12 +206,6 @@ pub(crate) fn requant_block(
         count = row + 1;
     }
     count
-}
-
-/// A little-endian i32 from 4 bytes (0 if fewer).
-#[inline(always)]
-fn le_i32(bytes: &[u8]) -> i32 {
-    <[u8; 4]>::try_from(bytes).map_or(0, i32::from_le_bytes)
 }
 
 #[cfg(test)]
