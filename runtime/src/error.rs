@@ -26,6 +26,27 @@ impl fmt::Display for Field {
     }
 }
 
+/// Which per-class array of a prior section an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriorField {
+    /// `component_weights`: one u16 per component.
+    ComponentWeights,
+    /// `means`: `latent_dim` i16 per component.
+    Means,
+    /// `scales`: `latent_dim * (latent_dim + 1) / 2` i16 per component.
+    Scales,
+}
+
+impl fmt::Display for PriorField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PriorField::ComponentWeights => "component weights",
+            PriorField::Means => "means",
+            PriorField::Scales => "scales",
+        })
+    }
+}
+
 /// Why a byte buffer is not a valid model. Returned by [`crate::Model::from_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelError {
@@ -160,6 +181,56 @@ pub enum ModelError {
         /// Their offset from the start of the file.
         offset: usize,
     },
+    /// The prior section has no classes.
+    PriorEmpty,
+    /// A class label is empty, longer than 16 bytes, or repeats an earlier one.
+    PriorLabel {
+        /// Index of the class.
+        class: usize,
+    },
+    /// A class has no components or more than the runtime supports.
+    PriorComponents {
+        /// Index of the class.
+        class: usize,
+        /// Components found.
+        found: usize,
+    },
+    /// A per-class prior array has the wrong length for the latent size.
+    PriorLength {
+        /// Index of the class.
+        class: usize,
+        /// Which array.
+        field: PriorField,
+        /// Length in bytes implied by the component count and latent size.
+        expected: usize,
+        /// Length in bytes in the file.
+        found: usize,
+    },
+    /// A component weight is zero, or (`component: None`) every class weight is.
+    PriorZeroWeight {
+        /// Index of the class (0 when every class weight is zero).
+        class: usize,
+        /// The component, or `None` for the class weights.
+        component: Option<usize>,
+    },
+    /// A component's scale has more than 15 fractional bits.
+    PriorScaleBits {
+        /// Index of the class.
+        class: usize,
+        /// Index of the component.
+        component: usize,
+        /// The value found.
+        bits: u8,
+    },
+    /// A row of a component's scale matrix has `sum |L_ij|` above 65,535.
+    PriorRowSum {
+        /// Index of the class.
+        class: usize,
+        /// Index of the component.
+        component: usize,
+        /// The row.
+        row: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -175,7 +246,8 @@ impl fmt::Display for ModelError {
             ModelError::BadMagic(m) => write!(f, "not a model file: magic bytes are {m:02x?}"),
             ModelError::UnsupportedVersion(v) => write!(
                 f,
-                "model format version {v} is not supported (this runtime reads version {})",
+                "model format version {v} is not supported (this runtime reads versions {} and {})",
+                crate::format::FORMAT_VERSION_NO_PRIOR,
                 crate::format::FORMAT_VERSION
             ),
             ModelError::CrcMismatch { stored, computed } => write!(
@@ -255,6 +327,48 @@ impl fmt::Display for ModelError {
             ModelError::MisalignedWeights { layer, offset } => write!(
                 f,
                 "layer {layer}: weights start at file offset {offset}, not a multiple of 4"
+            ),
+            ModelError::PriorEmpty => write!(f, "prior section has no classes"),
+            ModelError::PriorLabel { class } => write!(
+                f,
+                "prior class {class}: label is empty, longer than 16 bytes or repeated"
+            ),
+            ModelError::PriorComponents { class, found } => write!(
+                f,
+                "prior class {class}: {found} components (supported: 1 to {})",
+                crate::format::MAX_COMPONENTS
+            ),
+            ModelError::PriorLength {
+                class,
+                field,
+                expected,
+                found,
+            } => write!(
+                f,
+                "prior class {class}: {field} has {found} bytes, needs {expected}"
+            ),
+            ModelError::PriorZeroWeight {
+                class,
+                component: Some(c),
+            } => write!(f, "prior class {class} component {c}: weight is zero"),
+            ModelError::PriorZeroWeight {
+                component: None, ..
+            } => write!(f, "prior: every class weight is zero"),
+            ModelError::PriorScaleBits {
+                class,
+                component,
+                bits,
+            } => write!(
+                f,
+                "prior class {class} component {component}: {bits} fractional scale bits (at most 15)"
+            ),
+            ModelError::PriorRowSum {
+                class,
+                component,
+                row,
+            } => write!(
+                f,
+                "prior class {class} component {component}: scale row {row} sums above 65535"
             ),
         }
     }

@@ -4,9 +4,10 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"VAEQ"
-//! 4       2     format version, u16 little-endian (this runtime: 2)
+//! 4       2     format version, u16 little-endian (2, or 3 with a prior)
 //! 6       4     payload length N, u32 little-endian
-//! 10      N     payload: postcard encoding of `ModelBody`
+//! 10      N     payload: postcard encoding of `ModelBody`; in version 3
+//!               followed by the postcard encoding of `Option<Prior>`
 //! 10+N    4     CRC-32 (IEEE) of the payload, u32 little-endian
 //! ```
 
@@ -14,8 +15,12 @@ use serde::{Deserialize, Serialize};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
-/// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 2;
+/// The newest format version this runtime reads and writes: 3, a version-2
+/// body followed by an optional latent [`Prior`]. A model without a prior is
+/// written as version 2, so older runtimes still read it.
+pub const FORMAT_VERSION: u16 = 3;
+/// The oldest format version this runtime reads (no prior section).
+pub const FORMAT_VERSION_NO_PRIOR: u16 = 2;
 /// Size of the fixed header (magic, version, payload length).
 pub const HEADER_LEN: usize = 10;
 /// Size of the CRC-32 trailer.
@@ -146,4 +151,45 @@ pub struct ModelBody<'a> {
     /// The layers, applied in order.
     #[serde(borrow)]
     pub layers: heapless::Vec<Layer<'a>, MAX_LAYERS>,
+}
+
+/// Largest number of classes in a prior.
+pub const MAX_CLASSES: usize = 16;
+/// Largest number of mixture components of one class.
+pub const MAX_COMPONENTS: usize = 8;
+/// Largest length of a class label in bytes.
+pub const MAX_LABEL_LEN: usize = 16;
+/// Largest `sum_j |L_ij|` of a row of a component's scale matrix: with
+/// `|eps_j| <= 2^15` every sum in `z = m + L eps` fits in an i32.
+pub const PRIOR_MAX_ROW_SUM: u32 = 65_535;
+
+/// The latent prior of a version-3 file: per class a mixture of Gaussians
+/// `N(m, L L^T)` in the latent space, drawn as `z = m + L eps` with
+/// `eps ~ N(0, I)` (see `crate::prior` and `docs/model-format.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prior<'a> {
+    /// The classes, in label order (for MNIST `"0"` to `"9"`).
+    #[serde(borrow)]
+    pub classes: heapless::Vec<ClassPrior<'a>, MAX_CLASSES>,
+}
+
+/// One class of a [`Prior`]: its label, how often unconditional draws pick
+/// it, and its mixture components. Every array borrows from the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassPrior<'a> {
+    /// The class label, UTF-8, 1 to [`MAX_LABEL_LEN`] bytes, unique.
+    pub label: &'a str,
+    /// Relative weight of the class in unconditional draws (its frequency
+    /// in the training set); 0 means only drawn on request.
+    pub weight: u16,
+    /// Per component a u16 little-endian relative weight, at least 1.
+    pub component_weights: &'a [u8],
+    /// Per component the fractional bits `b` (0 to 15) of its scale entries.
+    pub scale_bits: &'a [u8],
+    /// Per component `latent_dim` i16 little-endian means in Q12.
+    pub means: &'a [u8],
+    /// Per component the lower triangle of `L`, row by row
+    /// (`latent_dim * (latent_dim + 1) / 2` i16 little-endian values, entry
+    /// `L_ij` meaning `L_ij / 2^b`).
+    pub scales: &'a [u8],
 }

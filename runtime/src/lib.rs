@@ -64,12 +64,15 @@ pub mod layout;
 pub const INT4: bool = cfg!(feature = "int4");
 mod model;
 mod normal;
+pub mod prior;
 mod prng;
 mod requant;
 mod sigmoid;
 
 #[cfg(feature = "std")]
 pub mod quantize;
+#[cfg(feature = "std")]
+pub mod quantize_prior;
 
 #[doc(hidden)]
 pub mod testing;
@@ -78,9 +81,10 @@ pub use aligned::Aligned;
 pub use crc32::crc32;
 pub use decoder::Decoder;
 pub use draw::{FromGrey, ImageView};
-pub use error::{DecodeError, Field, ModelError};
+pub use error::{DecodeError, Field, ModelError, PriorField};
 pub use image::{Digit, GrayImage};
 pub use latent::{Latent, LatentSampler};
+pub use format::{ClassPrior, Prior};
 pub use model::{Model, WriteError};
 pub use normal::{next_normal_q12, normal_q12};
 pub use prng::Rng;

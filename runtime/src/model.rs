@@ -9,8 +9,9 @@
 use crate::crc32::crc32;
 use crate::error::{Field, ModelError};
 use crate::format::{
-    Activation, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_ABS_BIAS, MAX_IMAGE_SIDE,
-    MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN, TRAILER_LEN,
+    Activation, Layer, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN,
+    MAGIC, MAX_ABS_BIAS, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN,
+    TRAILER_LEN,
 };
 use crate::layout;
 
@@ -26,6 +27,7 @@ use crate::layout;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model<'a> {
     body: ModelBody<'a>,
+    prior: Option<Prior<'a>>,
 }
 
 /// Why a model could not be written.
@@ -81,7 +83,7 @@ impl<'a> Model<'a> {
             needed: HEADER_LEN,
             found,
         })?;
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_NO_PRIOR {
             return Err(ModelError::UnsupportedVersion(version));
         }
         let payload_len = read_u32(bytes, 6).ok_or(ModelError::Truncated {
@@ -112,6 +114,13 @@ impl<'a> Model<'a> {
         }
         let (body, rest) = postcard::take_from_bytes::<ModelBody<'a>>(payload)
             .map_err(|_| ModelError::Malformed)?;
+        // Version 3 appends the optional prior section after the body.
+        let (prior, rest) = if version == FORMAT_VERSION {
+            postcard::take_from_bytes::<Option<Prior<'a>>>(rest)
+                .map_err(|_| ModelError::Malformed)?
+        } else {
+            (None, rest)
+        };
         if !rest.is_empty() {
             return Err(ModelError::PayloadTooLong(rest.len()));
         }
@@ -121,7 +130,7 @@ impl<'a> Model<'a> {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
-        Self::from_body(body)
+        Self::from_parts(body, prior)
     }
 
     /// Validates a model body built in memory (for example by a quantizer).
@@ -134,8 +143,31 @@ impl<'a> Model<'a> {
     /// match the dimensions; weights in `[-127, 127]`; biases in
     /// `[-2^28, 2^28]`; multipliers non-negative; shifts in `[-31, 30]`.
     pub fn from_body(body: ModelBody<'a>) -> Result<Self, ModelError> {
+        Self::from_parts(body, None)
+    }
+
+    /// Validates a model body with an optional latent prior (see
+    /// [`crate::prior`] for the prior's invariants).
+    pub fn from_parts(body: ModelBody<'a>, prior: Option<Prior<'a>>) -> Result<Self, ModelError> {
         validate(&body)?;
-        Ok(Model { body })
+        if let Some(p) = &prior {
+            crate::prior::validate(p, usize::from(body.latent_dim))?;
+        }
+        Ok(Model { body, prior })
+    }
+
+    /// The learned latent prior, if the file has one (version 3).
+    pub fn prior(&self) -> Option<&Prior<'a>> {
+        self.prior.as_ref()
+    }
+
+    /// The format version this model is written as: 3 with a prior, else 2.
+    pub fn format_version(&self) -> u16 {
+        if self.prior.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_NO_PRIOR
+        }
     }
 
     /// The model's name.
@@ -201,8 +233,14 @@ impl<'a> Model<'a> {
 
     /// Length of the encoded file in bytes.
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
-        let payload = postcard::experimental::serialized_size(&self.body)
+        let mut payload = postcard::experimental::serialized_size(&self.body)
             .map_err(|_| WriteError::BufferTooSmall)?;
+        if self.prior.is_some() {
+            payload = payload.saturating_add(
+                postcard::experimental::serialized_size(&self.prior)
+                    .map_err(|_| WriteError::BufferTooSmall)?,
+            );
+        }
         Ok(HEADER_LEN
             .saturating_add(payload)
             .saturating_add(TRAILER_LEN))
@@ -213,9 +251,18 @@ impl<'a> Model<'a> {
         let (header, rest) = buf
             .split_at_mut_checked(HEADER_LEN)
             .ok_or(WriteError::BufferTooSmall)?;
-        let payload_len = postcard::to_slice(&self.body, rest)
+        let mut payload_len = postcard::to_slice(&self.body, rest)
             .map_err(|_| WriteError::BufferTooSmall)?
             .len();
+        if self.prior.is_some() {
+            let tail = rest
+                .get_mut(payload_len..)
+                .ok_or(WriteError::BufferTooSmall)?;
+            let n = postcard::to_slice(&self.prior, tail)
+                .map_err(|_| WriteError::BufferTooSmall)?
+                .len();
+            payload_len = payload_len.saturating_add(n);
+        }
         let (payload, after) = rest
             .split_at_mut_checked(payload_len)
             .ok_or(WriteError::BufferTooSmall)?;
@@ -227,7 +274,7 @@ impl<'a> Model<'a> {
         let len32 = u32::try_from(payload_len).map_err(|_| WriteError::BufferTooSmall)?;
         let mut h = [0u8; HEADER_LEN];
         h[..4].copy_from_slice(&MAGIC);
-        h[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        h[4..6].copy_from_slice(&self.format_version().to_le_bytes());
         h[6..].copy_from_slice(&len32.to_le_bytes());
         header.copy_from_slice(&h);
         Ok(HEADER_LEN

@@ -182,6 +182,8 @@ pub struct QuantizedModel {
     pub weight_scales: Vec<Vec<f64>>,
     /// Number of biases that had to be clamped to `[-2^28, 2^28]`.
     pub clamped_biases: usize,
+    /// The latent prior written with the model (format version 3), if any.
+    pub prior: Option<crate::quantize_prior::OwnedPrior>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,7 +229,7 @@ impl QuantizedModel {
             layers,
         };
         body.align_weights();
-        Model::from_body(body)
+        Model::from_parts(body, self.prior.as_ref().map(|p| p.view()))
     }
 
     /// The encoded model file.
@@ -327,6 +329,7 @@ pub fn quantize_bits(
         output_scales: Vec::new(),
         weight_scales: Vec::new(),
         clamped_biases: 0,
+        prior: None,
     };
     for (index, (layer, acts)) in decoder.layers.iter().zip(samples).enumerate() {
         let is_last = index + 1 == n_layers;

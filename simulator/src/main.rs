@@ -25,6 +25,10 @@ struct Cli {
     /// Model file (default: the committed models/mcu.postcard).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Draw this digit (a class label of the model's prior, e.g. 7);
+    /// default: any digit, drawn from the prior's mixture.
+    #[arg(long)]
+    digit: Option<String>,
     /// Write frame `--frame` to this PNG instead of opening a window (no X server needed).
     #[arg(long)]
     png: Option<PathBuf>,
@@ -44,14 +48,18 @@ fn run(cli: Cli) -> Result<()> {
     let path = cli.model.unwrap_or_else(default_model);
     let bytes = screen::load_model_bytes(&path)?;
     let model = runtime::Model::from_bytes(&bytes).context("model")?;
+    let class = match &cli.digit {
+        None => None,
+        Some(label) => Some(screen::class_of(&model, label)?),
+    };
     match cli.png {
         Some(out) => {
-            let frame = screen::render(&model, cli.display, cli.seed, cli.frame)?;
+            let frame = screen::render_class(&model, cli.display, cli.seed, cli.frame, class)?;
             screen::write_atomic(&out, &frame.png_bytes(cli.png_scale)?)?;
             eprintln!("wrote {}", out.display());
             Ok(())
         }
-        None => simulator::window::run(&model, cli.display, cli.seed),
+        None => simulator::window::run(&model, cli.display, cli.seed, class),
     }
 }
 

@@ -155,8 +155,32 @@ pub fn load_model_bytes(path: &Path) -> Result<Vec<u8>> {
 /// Renders frame `frame` (0-based: frames 0..=frame are drawn in order, as
 /// the firmware does) of the gallery seeded with `seed`.
 pub fn render(model: &Model<'_>, kind: DisplayKind, seed: u64, frame: u32) -> Result<Frame> {
+    render_class(model, kind, seed, frame, None)
+}
+
+/// The prior class of `model` labelled `label`, with an error naming the
+/// labels there are.
+pub fn class_of(model: &Model<'_>, label: &str) -> Result<usize> {
+    let prior = model.prior().with_context(|| {
+        format!("--digit {label}: the model has no class prior (format version 2), so it cannot draw a requested digit")
+    })?;
+    prior.class_of(label).with_context(|| {
+        let labels: Vec<&str> = (0..prior.classes()).filter_map(|k| prior.label(k)).collect();
+        format!("--digit {label}: the model's classes are {}", labels.join(", "))
+    })
+}
+
+/// As [`render`], with the gallery asking for prior class `class`.
+pub fn render_class(
+    model: &Model<'_>,
+    kind: DisplayKind,
+    seed: u64,
+    frame: u32,
+    class: Option<usize>,
+) -> Result<Frame> {
     let mut gallery = Gallery::<SCRATCH>::new(model, seed, kind.size())
         .map_err(|e| anyhow::anyhow!("the model does not fit the simulator: {e}"))?;
+    gallery.set_class(class);
     let mut display = Frame::new(kind);
     for _ in 0..=frame {
         display.draw_with(&mut |d| d.gallery_frame(&mut gallery));

@@ -14,8 +14,39 @@ use crate::screen::{output_settings, write_atomic, DisplayKind, Frame, SCRATCH};
 
 /// The keys, printed when the window opens.
 pub const LEGEND: &str =
-    "keys: N/Space new digits | I interpolate (animate) | Left/Right step interpolation | \
-S next seed | P save screenshot PNG | Q/Esc quit";
+    "keys: 0-9 draw that digit | A any digit | N/Space new digits | I interpolate (animate) | \
+Left/Right step interpolation | S next seed | P save screenshot PNG | Q/Esc quit";
+
+/// The digit a key asks for (`0`-`9` on the main row or the keypad).
+fn digit_of(key: Keycode) -> Option<usize> {
+    let main = [
+        Keycode::Num0,
+        Keycode::Num1,
+        Keycode::Num2,
+        Keycode::Num3,
+        Keycode::Num4,
+        Keycode::Num5,
+        Keycode::Num6,
+        Keycode::Num7,
+        Keycode::Num8,
+        Keycode::Num9,
+    ];
+    let pad = [
+        Keycode::Kp0,
+        Keycode::Kp1,
+        Keycode::Kp2,
+        Keycode::Kp3,
+        Keycode::Kp4,
+        Keycode::Kp5,
+        Keycode::Kp6,
+        Keycode::Kp7,
+        Keycode::Kp8,
+        Keycode::Kp9,
+    ];
+    main.iter()
+        .position(|&k| k == key)
+        .or_else(|| pad.iter().position(|&k| k == key))
+}
 
 /// Steps of an interpolation.
 const STEPS: u32 = 16;
@@ -31,7 +62,7 @@ enum Mode {
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run(model: &Model<'_>, kind: DisplayKind, mut seed: u64) -> Result<()> {
+pub fn run(model: &Model<'_>, kind: DisplayKind, mut seed: u64, digit: Option<usize>) -> Result<()> {
     let settings = output_settings(kind.window_scale());
     let mut window = Window::new(
         &format!(
@@ -46,6 +77,7 @@ pub fn run(model: &Model<'_>, kind: DisplayKind, mut seed: u64) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("the model does not fit: {e}"))
     };
     let mut gallery = new_gallery(seed)?;
+    gallery.set_class(digit);
     let mut frame = Frame::new(kind);
     let mut mode = Mode::Samples;
     frame.draw_with(&mut |d| d.gallery_frame(&mut gallery));
@@ -74,9 +106,27 @@ pub fn run(model: &Model<'_>, kind: DisplayKind, mut seed: u64) -> Result<()> {
                         mode = Mode::Samples;
                         redraw = true;
                     }
+                    Keycode::A => {
+                        gallery.set_class(None);
+                        mode = Mode::Samples;
+                        redraw = true;
+                        println!("any digit");
+                    }
+                    key if digit_of(key).is_some() => {
+                        let label = digit_of(key).map(|d| d.to_string()).unwrap_or_default();
+                        let class = model.prior().and_then(|p| p.class_of(&label));
+                        if class.is_none() {
+                            println!("the model has no class `{label}` (no class prior)");
+                        }
+                        gallery.set_class(class);
+                        mode = Mode::Samples;
+                        redraw = true;
+                    }
                     Keycode::S => {
                         seed = seed.wrapping_add(1);
+                        let class = gallery.class();
                         gallery = new_gallery(seed)?;
+                        gallery.set_class(class);
                         mode = Mode::Samples;
                         redraw = true;
                         println!("seed {seed}");

@@ -3,7 +3,7 @@
 
 use integration_tests::{encode_unchecked, small_model_bytes};
 use runtime::format::{
-    Activation, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, MAX_LATENT_DIM, MAX_LAYERS,
+    Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAX_LATENT_DIM, MAX_LAYERS,
 };
 use runtime::{crc32, Field, Model, ModelError};
 
@@ -16,14 +16,14 @@ fn edited<'a>(bytes: &'a [u8], edit: impl FnOnce(&mut ModelBody<'a>)) -> Vec<u8>
     let mut body = body_of(bytes);
     edit(&mut body);
     body.align_weights();
-    encode_unchecked(&body, FORMAT_VERSION)
+    encode_unchecked(&body, FORMAT_VERSION_NO_PRIOR)
 }
 
 /// A file around `payload`: valid header and CRC, whatever the payload holds.
 fn wrap_payload(payload: &[u8]) -> Vec<u8> {
     let mut file = Vec::new();
     file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&FORMAT_VERSION_NO_PRIOR.to_le_bytes());
     file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     file.extend_from_slice(payload);
     file.extend_from_slice(&crc32(payload).to_le_bytes());
@@ -40,7 +40,7 @@ fn round_trip_is_byte_identical() {
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.to_vec(), bytes);
     assert_eq!(model.encoded_len().unwrap(), bytes.len());
-    assert_eq!(encode_unchecked(model.body(), FORMAT_VERSION), bytes);
+    assert_eq!(encode_unchecked(model.body(), FORMAT_VERSION_NO_PRIOR), bytes);
     let again = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model, again);
     assert_eq!(model.name(), "small");
@@ -258,7 +258,7 @@ fn too_many_layers() {
     }
     ok.layers.push(last).unwrap();
     ok.align_weights();
-    assert!(Model::from_bytes(&encode_unchecked(&ok, FORMAT_VERSION)).is_ok());
+    assert!(Model::from_bytes(&encode_unchecked(&ok, FORMAT_VERSION_NO_PRIOR)).is_ok());
     // A 9-layer body cannot even be built as a heapless::Vec<_, 8>: encode the
     // sequence length by hand (postcard: varint count then elements).
     let mut payload = postcard::to_allocvec(&ok).unwrap();
@@ -423,7 +423,7 @@ fn padding_and_alignment() {
     let pad_len = nonzero.layers[1].padding.len();
     static ONES: [u8; 3] = [1; 3];
     nonzero.layers[1].padding = &ONES[..pad_len.max(1)];
-    let err = load_err(&encode_unchecked(&nonzero, FORMAT_VERSION));
+    let err = load_err(&encode_unchecked(&nonzero, FORMAT_VERSION_NO_PRIOR));
     assert!(
         matches!(
             err,
@@ -435,7 +435,7 @@ fn padding_and_alignment() {
     shifted.align_weights();
     static ZEROS: [u8; 3] = [0; 3];
     shifted.layers[0].padding = &ZEROS[..(shifted.layers[0].padding.len() + 1) % 4];
-    match load_err(&encode_unchecked(&shifted, FORMAT_VERSION)) {
+    match load_err(&encode_unchecked(&shifted, FORMAT_VERSION_NO_PRIOR)) {
         ModelError::MisalignedWeights { layer: 0, offset } => assert_ne!(offset % 4, 0),
         other => panic!("{other:?}"),
     }

@@ -5,7 +5,7 @@
 
 use dfdx::prelude::*;
 
-use crate::vae::{Dev, Vae};
+use crate::vae::{Dense, Dev, Vae};
 
 /// Adam hyper-parameters and state.
 #[derive(Debug, Clone)]
@@ -34,6 +34,20 @@ impl Adam {
             .iter()
             .flat_map(|(_, w, b)| [w.shape().0 * w.shape().1, b.shape().0])
             .collect();
+        Self::with_sizes(&sizes, lr)
+    }
+
+    /// Fresh state for any list of dense layers (in the order
+    /// [`Adam::step_layers`] will be given them).
+    pub fn for_layers(layers: &[&Dense], lr: f32) -> Self {
+        let sizes: Vec<usize> = layers
+            .iter()
+            .flat_map(|d| [d.w.shape().0 * d.w.shape().1, d.b.shape().0])
+            .collect();
+        Self::with_sizes(&sizes, lr)
+    }
+
+    fn with_sizes(sizes: &[usize], lr: f32) -> Self {
         Adam {
             lr,
             beta1: 0.9,
@@ -47,12 +61,17 @@ impl Adam {
 
     /// One update of every parameter of `vae` from `grads`.
     pub fn step(&mut self, vae: &mut Vae, grads: &Gradients<f32, Dev>) {
+        self.step_layers(vae.layers_mut(), grads);
+    }
+
+    /// One update of every layer in `layers` from `grads`.
+    pub fn step_layers(&mut self, layers: Vec<&mut Dense>, grads: &Gradients<f32, Dev>) {
         self.t += 1;
         let bias1 = 1.0 - self.beta1.powi(self.t.min(i32::MAX as u64) as i32);
         let bias2 = 1.0 - self.beta2.powi(self.t.min(i32::MAX as u64) as i32);
         let (lr, b1, b2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
         let mut slot = 0;
-        for layer in vae.layers_mut() {
+        for layer in layers {
             let gw = grads.get(&layer.w).as_vec();
             let gb = grads.get(&layer.b).as_vec();
             for (param, g) in [(0, gw), (1, gb)] {

@@ -13,6 +13,8 @@ use crate::checkpoint::RunState;
 use crate::data::{Dataset, PIXELS, SIDE};
 use crate::eval::{self, decode_float, HOST_SCRATCH};
 use crate::images;
+use crate::prior::{self, PriorSpec};
+use runtime::quantize_prior::OwnedPrior;
 use crate::train::{normals, rng_for};
 use crate::vae::{Dev, Vae};
 
@@ -125,24 +127,69 @@ pub fn quantize_decoder(
 }
 
 /// The model file of a run's decoder, quantized with the run's seed and
-/// weight width (what `export` would write, without evaluating it).
-pub fn quantized_file(dev: &Dev, vae: &Vae, state: &RunState, train: &Dataset) -> Result<Vec<u8>> {
-    let q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
+/// weight width, with the latent prior `prior` fitted to the training set
+/// (what `export` would write, without evaluating it).
+pub fn quantized_file(
+    dev: &Dev,
+    vae: &Vae,
+    state: &RunState,
+    train: &Dataset,
+    prior: Option<&PriorSpec>,
+) -> Result<Vec<u8>> {
+    let mut q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
+    q.model.prior = fitted_prior(dev, vae, train, prior, state.config.seed)?;
     Ok(q.model.to_bytes()?)
 }
 
+/// The integer prior section for `spec` (`None`: no prior, N(0, I)).
+pub fn fitted_prior(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    spec: Option<&PriorSpec>,
+    seed: u64,
+) -> Result<Option<OwnedPrior>> {
+    let Some(spec) = spec else { return Ok(None) };
+    let means = prior::encoder_means(dev, vae, train);
+    let float = prior::fit(&means, &train.labels, vae.arch.latent, spec, seed)?;
+    let owned = float
+        .quantize(vae.arch.latent)
+        .context("the prior does not fit the model format")?;
+    Ok(Some(owned))
+}
+
 /// `n` digits exactly as a device draws them: `LatentSampler::new(seed)`,
-/// one latent after another, through the integer decoder.
-pub fn device_samples(model: &Model<'_>, seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {
+/// one latent after another ([`LatentSampler::draw`]: from the model's prior
+/// for `class`, or unconditionally with `None`), through the integer decoder.
+pub fn device_samples(
+    model: &Model<'_>,
+    seed: u64,
+    n: usize,
+    class: Option<usize>,
+) -> Result<Vec<Vec<u8>>> {
     let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
     let mut sampler = LatentSampler::new(seed);
     let mut digit = Digit::new();
     (0..n)
         .map(|_| {
-            decoder.decode(&sampler.sample(model.latent_dim()), &mut digit)?;
+            decoder.decode(&sampler.draw(model, class), &mut digit)?;
             Ok(digit.pixels().to_vec())
         })
         .collect()
+}
+
+/// The grid of requested digits: row `k` holds `per_row` draws of class `k`
+/// (`LatentSampler::new(seed + k)`), for every class of the model's prior.
+pub fn digit_rows(model: &Model<'_>, seed: u64, per_row: usize) -> Result<Vec<Vec<u8>>> {
+    let classes = model
+        .prior()
+        .map(|p| p.classes())
+        .context("the model has no class prior, so no digit can be requested")?;
+    let mut out = Vec::new();
+    for k in 0..classes {
+        out.extend(device_samples(model, seed.wrapping_add(k as u64), per_row, Some(k))?);
+    }
+    Ok(out)
 }
 
 /// The same latents through the float decoder (for comparison).
@@ -237,6 +284,8 @@ pub struct ExportFiles {
     pub card: PathBuf,
     /// The sample grid.
     pub grid: PathBuf,
+    /// The grid of requested digits, one row per class (models with a prior).
+    pub digits: PathBuf,
 }
 
 /// The model's name: the architecture's, with `-int4` for 4-bit weights.
@@ -298,13 +347,19 @@ pub fn export(
     models_dir: &Path,
     iw_samples: usize,
     data_checksums: &[(String, String)],
+    prior: Option<&PriorSpec>,
+    judged: Option<&crate::judge::Judged>,
 ) -> Result<ExportFiles> {
     let seed = state.config.seed;
     let bits = state.config.weight_bits;
     eprintln!(
         "Quantizing the decoder (per-channel int{bits} weights, calibrating activation ranges)..."
     );
-    let q = quantize_decoder(dev, vae, train, seed, bits)?;
+    let mut q = quantize_decoder(dev, vae, train, seed, bits)?;
+    if let Some(spec) = prior {
+        eprintln!("Fitting the class prior ({}) to the encoder means of the training images...", spec.name());
+    }
+    q.model.prior = fitted_prior(dev, vae, train, prior, seed)?;
     let bytes = q.model.to_bytes()?;
     let model =
         Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;
@@ -363,8 +418,15 @@ pub fn export(
             "activation_calibration": format!("{:?}", q.calibration),
             "calibration_candidates_holdout_nelbo": q.tried.iter().map(|(c, s)| json!({"calibration": c, "nelbo": s})).collect::<Vec<_>>(),
             "clamped_biases": q.model.clamped_biases,
-            "format_version": runtime::format::FORMAT_VERSION,
+            "format_version": model.format_version(),
         },
+        "prior": prior.map(|p| json!({
+            "kind": "per-class Gaussian mixture fitted to the encoder means of the training images; z = m_k + L_k eps, eps ~ N(0, I)",
+            "spec": p,
+            "classes": model.prior().map_or(0, |q| q.classes()),
+            "array_bytes": q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
+        })),
+        "judge": judged,
         "training": {
             "epochs": state.epochs_done,
             "batch": state.config.batch,
@@ -388,13 +450,17 @@ pub fn export(
         model: models_dir.join(format!("{name}.postcard")),
         card: models_dir.join(format!("{name}.json")),
         grid: models_dir.join(format!("{name}.png")),
+        digits: models_dir.join(format!("{name}-digits.png")),
     };
     write_atomic(&files.model, &bytes)?;
     write_atomic(
         &files.card,
         format!("{}\n", serde_json::to_string_pretty(&card)?).as_bytes(),
     )?;
-    images::save_grid(&files.grid, &device_samples(&model, seed, 64)?, 8, 2)?;
+    images::save_grid(&files.grid, &device_samples(&model, seed, 64, None)?, 8, 2)?;
+    if model.prior().is_some() {
+        images::save_grid(&files.digits, &digit_rows(&model, seed, 10)?, 10, 2)?;
+    }
     eprintln!(
         "test -ELBO: float {:.3}, quantized {:.3} (+{:.3}) nats/image; decoder weights {} bytes",
         single.float.nelbo,

@@ -10,6 +10,8 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod images;
+pub mod judge;
+pub mod prior;
 pub mod quality;
 pub mod train;
 pub mod vae;

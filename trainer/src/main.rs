@@ -17,6 +17,7 @@ use trainer::arch::Arch;
 use trainer::checkpoint::{self, LrSchedule, TrainConfig};
 use trainer::data::{self, DatasetKind};
 use trainer::train::{self, RunPaths, TrainRequest};
+use trainer::prior::{Covariance, PriorSpec};
 use trainer::vae::{self, Dev};
 use trainer::{eval, export, images};
 
@@ -54,6 +55,11 @@ enum Command {
     /// Quantize the decoder and write models/<name>.postcard, .json and .png
     /// (trains the model first if it has no checkpoint).
     Export(ExportArgs),
+    /// Judge digits drawn exactly as a device draws them with a digit
+    /// classifier (trained once, cached in runs/judge): requested digit
+    /// drawn, confidence, class histogram, inception score, beside the
+    /// real test set.
+    Judge(JudgeArgs),
     /// Evaluate trained runs (weight bytes, MACs, float and quantized
     /// -ELBO, IWAE), save a row and a sample grid per run, print the table
     /// of every saved row and write it into docs/quality.md.
@@ -139,6 +145,8 @@ struct TrainArgs {
 struct EvalArgs {
     #[command(flatten)]
     run: RunArgs,
+    #[command(flatten)]
+    prior: PriorOpts,
     /// Importance samples per image for the IWAE bound (1: skip it).
     #[arg(long, default_value_t = 100)]
     iw_samples: usize,
@@ -147,10 +155,86 @@ struct EvalArgs {
     limit_test: Option<usize>,
 }
 
+/// Which latent prior goes into the model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PriorChoice {
+    /// No prior: the device draws from N(0, I) (format version 2).
+    None,
+    /// Per-class Gaussian mixture, diagonal covariance.
+    Diag,
+    /// Per-class Gaussian mixture, full covariance.
+    Full,
+}
+
+#[derive(Debug, Args, Clone)]
+struct PriorOpts {
+    /// Latent prior written into the model (format version 3): a Gaussian
+    /// mixture per class fitted to the encoder means, or none.
+    #[arg(long, value_enum, default_value_t = PriorChoice::Full)]
+    prior: PriorChoice,
+    /// Gaussian components per class (k-means clusters).
+    #[arg(long, default_value_t = PriorSpec::DEFAULT.components, value_parser = clap::value_parser!(u8).range(1..=8).map(usize::from))]
+    prior_components: usize,
+    /// Factor on the prior's standard deviations (below 1: nearer the class centres).
+    #[arg(long, default_value_t = PriorSpec::DEFAULT.temperature)]
+    prior_temperature: f64,
+}
+
+impl PriorOpts {
+    fn spec(&self) -> Result<Option<PriorSpec>> {
+        anyhow::ensure!(
+            self.prior_temperature > 0.0 && self.prior_temperature <= 4.0,
+            "--prior-temperature must lie in (0, 4], not {}",
+            self.prior_temperature
+        );
+        let covariance = match self.prior {
+            PriorChoice::None => return Ok(None),
+            PriorChoice::Diag => Covariance::Diag,
+            PriorChoice::Full => Covariance::Full,
+        };
+        Ok(Some(PriorSpec {
+            components: self.prior_components,
+            covariance,
+            temperature: self.prior_temperature,
+        }))
+    }
+}
+
+#[derive(Debug, Args)]
+struct JudgeArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    prior: PriorOpts,
+    /// Judge this exported model file instead of a run's (no training needed).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Digits drawn per class on request (and ten times as many unconditionally).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|v| v as usize))]
+    count: usize,
+    /// Seed of the latent sampler.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the figures as JSON to this file too.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 struct SampleArgs {
     #[command(flatten)]
     run: RunArgs,
+    #[command(flatten)]
+    prior: PriorOpts,
+    /// Draw from this exported model file instead of a run's (no training needed).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Draw this digit (the model's prior class with this label).
+    #[arg(long)]
+    digit: Option<String>,
+    /// Also write the digits as an IDX image file (the MNIST format).
+    #[arg(long)]
+    idx: Option<PathBuf>,
     /// Number of digits.
     #[arg(long, default_value_t = 64)]
     count: usize,
@@ -171,6 +255,11 @@ struct ExportArgs {
     run: RunArgs,
     #[command(flatten)]
     opts: TrainOpts,
+    #[command(flatten)]
+    prior: PriorOpts,
+    /// Digits per class the judge scores for the model card (0: skip the judge).
+    #[arg(long, default_value_t = 1000)]
+    judge_count: usize,
     /// Output folder for the model, its card and its sample grid.
     #[arg(long)]
     models_dir: Option<PathBuf>,
@@ -273,7 +362,7 @@ fn draw_pictures(
     let seed = state.config.seed;
     images::save_grid(
         &dir.join("samples.png"),
-        &export::device_samples(model, seed, 64)?,
+        &export::device_samples(model, seed, 64, None)?,
         8,
         2,
     )?;
@@ -303,6 +392,49 @@ fn draw_pictures(
     )?;
     eprintln!("Pictures in {}: samples.png, samples-float.png, reconstructions.png, interpolation.png, loss_curve.png", dir.display());
     Ok(())
+}
+
+/// An exported model file, read with a clear error.
+fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading model file {}", path.display()))
+}
+
+/// The model to judge or sample: the given file, or the run's decoder
+/// quantized with the chosen prior (the run must exist).
+fn model_bytes(
+    dev: &Dev,
+    global: &Global,
+    run: &RunArgs,
+    prior: &PriorOpts,
+    file: Option<&Path>,
+    train_set: &data::Dataset,
+) -> Result<Vec<u8>> {
+    if let Some(path) = file {
+        return read_model_file(path);
+    }
+    let arch = run.arch(global.dataset)?;
+    let (vae, state) = train::load_run(dev, &run.paths(&arch).dir)?;
+    export::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
+}
+
+/// The judge (cached in runs/judge) and its figures for `model`.
+fn judge_figures(
+    dev: &Dev,
+    model: &runtime::Model<'_>,
+    train_set: &data::Dataset,
+    test_set: &data::Dataset,
+    seed: u64,
+    per_class: usize,
+) -> Result<trainer::judge::Judged> {
+    let (judge, card) = trainer::judge::cached(
+        dev,
+        &workspace().join("runs/judge"),
+        train_set,
+        test_set,
+        1,
+        trainer::judge::EPOCHS,
+    )?;
+    trainer::judge::judge_model(&judge, &card, dev, model, test_set, seed, per_class)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -355,7 +487,8 @@ fn run(cli: Cli) -> Result<()> {
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
             let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-            let bytes = export::quantized_file(&dev, &vae, &state, &train_set)?;
+            let bytes =
+                export::quantized_file(&dev, &vae, &state, &train_set, args.prior.spec()?.as_ref())?;
             let model = runtime::Model::from_bytes(&bytes)?;
             let single = eval::nelbo(&dev, &vae, &test_set, state.config.seed, Some(&model))?;
             let q1 = single.quantized.context("quantized result")?;
@@ -378,6 +511,18 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+            let judged = judge_figures(&dev, &model, &train_set, &test_set, state.config.seed, 1000)?;
+            print!("{}", judged.lines());
+        }
+        Command::Judge(args) => {
+            let (train_set, test_set) = cli.global.load()?;
+            let bytes = model_bytes(&dev, &cli.global, &args.run, &args.prior, args.model.as_deref(), &train_set)?;
+            let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
+            let judged = judge_figures(&dev, &model, &train_set, &test_set, args.seed, args.count)?;
+            print!("{}", judged.lines());
+            if let Some(path) = &args.json {
+                trainer::atomic::write_atomic(path, serde_json::to_string_pretty(&judged)?.as_bytes())?;
+            }
         }
         Command::Quality(args) => {
             let (train_set, test_set) = cli.global.load()?;
@@ -420,22 +565,46 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Sample(args) => {
-            let arch = args.run.arch(cli.global.dataset)?;
-            let paths = args.run.paths(&arch);
-            let (vae, state) = train::load_run(&dev, &paths.dir)?;
-            let out = args
-                .out
-                .unwrap_or_else(|| paths.dir.join(format!("samples-{}.png", args.seed)));
+            let out = args.out.clone().unwrap_or_else(|| match &args.model {
+                Some(m) => m.with_extension(format!("samples-{}.png", args.seed)),
+                None => args
+                    .run
+                    .paths(&args.run.arch(cli.global.dataset).unwrap_or_else(|_| trainer::arch::Arch::parse("mcu").expect("mcu is an architecture")))
+                    .dir
+                    .join(format!("samples-{}.png", args.seed)),
+            });
             let digits = if args.float {
+                anyhow::ensure!(args.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
+                let arch = args.run.arch(cli.global.dataset)?;
+                let (vae, _) = train::load_run(&dev, &args.run.paths(&arch).dir)?;
                 export::float_samples(&dev, &vae, args.seed, args.count)
             } else {
-                let (train_set, _) = cli.global.load()?;
-                let bytes = export::quantized_file(&dev, &vae, &state, &train_set)?;
-                let model = runtime::Model::from_bytes(&bytes)?;
-                export::device_samples(&model, args.seed, args.count)?
+                let bytes = match &args.model {
+                    Some(path) => read_model_file(path)?,
+                    None => {
+                        let (train_set, _) = cli.global.load()?;
+                        model_bytes(&dev, &cli.global, &args.run, &args.prior, None, &train_set)?
+                    }
+                };
+                let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
+                let class = match &args.digit {
+                    None => None,
+                    Some(label) => {
+                        let prior = model.prior().context("the model has no class prior (format version 2): it cannot draw a requested digit")?;
+                        let labels: Vec<&str> = (0..prior.classes()).filter_map(|k| prior.label(k)).collect();
+                        Some(prior.class_of(label).with_context(|| format!("--digit {label}: the model's classes are {}", labels.join(", ")))?)
+                    }
+                };
+                export::device_samples(&model, args.seed, args.count, class)?
             };
             images::save_grid(&out, &digits, 8, 2)?;
             eprintln!("wrote {}", out.display());
+            if let Some(idx) = &args.idx {
+                let pixels: Vec<u8> = digits.concat();
+                let side = data::SIDE;
+                trainer::atomic::write_atomic(idx, &data::idx::encode_images(digits.len(), side, side, &pixels))?;
+                eprintln!("wrote {} ({} images, IDX)", idx.display(), digits.len());
+            }
         }
         Command::Export(args) => {
             let arch = args.run.arch(cli.global.dataset)?;
@@ -481,6 +650,18 @@ fn run(cli: Cli) -> Result<()> {
             let models_dir = args
                 .models_dir
                 .unwrap_or_else(|| workspace().join("models"));
+            let prior_spec = args.prior.spec()?;
+            // The judge's figures go into the model card: judge the very
+            // file that will be written.
+            let judged = if args.judge_count > 0 && cli.global.dataset == DatasetKind::Mnist {
+                let bytes = export::quantized_file(&dev, &vae, &state, &train_set, prior_spec.as_ref())?;
+                let model = runtime::Model::from_bytes(&bytes)?;
+                let judged = judge_figures(&dev, &model, &train_set, &test_set, state.config.seed, args.judge_count)?;
+                print!("{}", judged.lines());
+                Some(judged)
+            } else {
+                None
+            };
             let files = export::export(
                 &dev,
                 &vae,
@@ -490,6 +671,8 @@ fn run(cli: Cli) -> Result<()> {
                 &models_dir,
                 args.iw_samples,
                 &cli.global.checksums()?,
+                prior_spec.as_ref(),
+                judged.as_ref(),
             )?;
             let bytes = std::fs::read(&files.model)?;
             let model = runtime::Model::from_bytes(&bytes)?;

@@ -97,7 +97,7 @@ pub fn evaluate(
         dir_name
     };
     let grid = grids.join(format!("{name}.png"));
-    images::save_grid(&grid, &export::device_samples(&model, 1, 64)?, 8, 1)?;
+    images::save_grid(&grid, &export::device_samples(&model, 1, 64, None)?, 8, 1)?;
     let arch = &state.arch;
     let decoder = std::iter::once(arch.latent)
         .chain(arch.dec_hidden.iter().copied())

@@ -32,6 +32,7 @@ pub struct Gallery<'m, const W: usize> {
     layout: Layout,
     digit: Digit,
     frame: u32,
+    class: Option<usize>,
 }
 
 impl<'m, const W: usize> Gallery<'m, W> {
@@ -60,6 +61,7 @@ impl<'m, const W: usize> Gallery<'m, W> {
             layout,
             digit: Digit::new(),
             frame: 0,
+            class: None,
         })
     }
 
@@ -73,9 +75,28 @@ impl<'m, const W: usize> Gallery<'m, W> {
         self.frame
     }
 
-    /// Draws the next latent from the sampler.
+    /// Asks for digits of prior class `class` (`None`: any digit, drawn
+    /// from the prior's mixture). Ignored (stays `None`) for a model
+    /// without a class prior or a class it does not have.
+    pub fn set_class(&mut self, class: Option<usize>) {
+        let classes = self.classes();
+        self.class = class.filter(|&k| k < classes);
+    }
+
+    /// The class being asked for, if any.
+    pub fn class(&self) -> Option<usize> {
+        self.class
+    }
+
+    /// Number of classes the model's prior has (0 without a prior).
+    pub fn classes(&self) -> usize {
+        self.decoder.model().prior().map_or(0, |p| p.classes())
+    }
+
+    /// Draws the next latent from the sampler: from the model's prior for
+    /// the requested class, or unconditionally (see `LatentSampler::draw`).
     pub fn next_latent(&mut self) -> Latent {
-        self.sampler.sample(self.decoder.model().latent_dim())
+        self.sampler.draw(self.decoder.model(), self.class)
     }
 
     /// Decodes `latent` and draws it in cell `cell`.
@@ -99,13 +120,23 @@ impl<'m, const W: usize> Gallery<'m, W> {
         Ok(())
     }
 
-    /// Clears the display and fills every cell with a fresh digit.
+    /// Clears the display and fills every cell with a fresh digit. When a
+    /// class is asked for, its label is written in white 6x10 text at the
+    /// top left, in the margin beside the digits.
     pub fn draw_frame<D, C>(&mut self, display: &mut D) -> Result<(), D::Error>
     where
         D: DrawTarget<Color = C>,
         C: FromGrey,
     {
         display.clear(C::from_grey(0, Point::zero()))?;
+        let label = self
+            .class
+            .and_then(|k| self.decoder.model().prior().and_then(|p| p.label(k)));
+        if let Some(label) = label {
+            let style = MonoTextStyle::new(&FONT_6X10, C::from_grey(255, Point::zero()));
+            let at = Point::new(1, self.layout.origin.y);
+            Text::with_baseline(label, at, style, Baseline::Top).draw(display)?;
+        }
         for cell in 0..self.layout.cells() {
             let z = self.next_latent();
             self.draw_latent(display, &z, cell)?;

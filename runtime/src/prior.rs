@@ -1,0 +1,223 @@
+//! The learned latent prior of a version-3 model: per class, a mixture of
+//! Gaussians `N(m, L L^T)`, and the integer map from `eps ~ N(0, I)` to
+//! `z = m + L eps` that draws from it.
+//!
+//! The sampler still draws `eps` from N(0, I) with the seeded PRNG (the
+//! reparameterization stays); the prior only moves and shapes it. Every
+//! step is integer arithmetic, so each target draws the same latent.
+//!
+//! Order of the random draws for one latent (each a `next_u32`):
+//! 1. unconditional draws only: one to pick the class, by class weight;
+//! 2. one to pick the component within the class, by component weight;
+//! 3. `latent_dim` for `eps`, in order (as [`crate::LatentSampler::sample`]).
+//!
+//! A weighted pick with total weight `W` and draw `u` takes
+//! `r = (u * W) >> 32` (64-bit product) and the first entry whose
+//! cumulative weight exceeds `r`.
+
+use crate::error::{ModelError, PriorField};
+use crate::format::{ClassPrior, Prior, MAX_LABEL_LEN, PRIOR_MAX_ROW_SUM};
+use crate::latent::Latent;
+use crate::normal::next_normal_q12;
+use crate::prng::Rng;
+
+/// Largest number of fractional bits of a scale entry.
+pub const MAX_SCALE_BITS: u8 = 15;
+
+/// Entries of a packed lower triangle of side `d`.
+pub const fn triangle_len(d: usize) -> usize {
+    d * (d + 1) / 2
+}
+
+/// The little-endian i16 at index `i` of `bytes` (0 if absent).
+#[inline(always)]
+fn le_i16(bytes: &[u8], i: usize) -> i16 {
+    let at = i.wrapping_mul(2);
+    match (bytes.get(at), bytes.get(at.wrapping_add(1))) {
+        (Some(&lo), Some(&hi)) => i16::from_le_bytes([lo, hi]),
+        _ => 0,
+    }
+}
+
+/// The little-endian u16 at index `i` of `bytes` (0 if absent).
+#[inline(always)]
+fn le_u16(bytes: &[u8], i: usize) -> u16 {
+    le_i16(bytes, i) as u16
+}
+
+/// Index of the entry picked by the draw `u` among `n` entries weighted by
+/// `weight(i)` (see the module docs). Returns `n - 1` if the weights sum
+/// to zero, which validation rules out.
+fn pick(u: u32, n: usize, weight: impl Fn(usize) -> u32) -> usize {
+    let total: u64 = (0..n).map(|i| u64::from(weight(i))).sum();
+    let r = (u64::from(u).wrapping_mul(total)) >> 32;
+    let mut cumulative = 0u64;
+    for i in 0..n {
+        cumulative = cumulative.wrapping_add(u64::from(weight(i)));
+        if r < cumulative {
+            return i;
+        }
+    }
+    n.saturating_sub(1)
+}
+
+impl<'a> ClassPrior<'a> {
+    /// Number of mixture components.
+    pub fn components(&self) -> usize {
+        self.scale_bits.len()
+    }
+
+    /// Weight of component `c` within the class.
+    pub fn component_weight(&self, c: usize) -> u16 {
+        le_u16(self.component_weights, c)
+    }
+
+    /// `z = m_c + L_c eps` for component `c`, in Q12, saturated to i16.
+    /// Row `i` of `L` is entries `i(i+1)/2 ..= i(i+1)/2 + i` of the packed
+    /// triangle; each sum is rounded half up before the shift:
+    /// `z_i = sat16(m_i + ((sum_j L_ij eps_j + 2^(b-1)) >> b))` (`b = 0`:
+    /// no rounding term).
+    pub fn map(&self, c: usize, eps: &[i16], dim: usize) -> Latent {
+        let bits = u32::from(self.scale_bits.get(c).copied().unwrap_or(0));
+        let half = if bits == 0 { 0 } else { 1i32 << (bits - 1) };
+        let tri = triangle_len(dim);
+        let mean_at = c.wrapping_mul(dim);
+        let scale_at = c.wrapping_mul(tri);
+        let mut out: heapless::Vec<i16, { crate::format::MAX_LATENT_DIM }> = heapless::Vec::new();
+        let mut row_start = scale_at;
+        for i in 0..dim {
+            // Validation bounds sum_j |L_ij| by PRIOR_MAX_ROW_SUM < 2^16 and
+            // |eps_j| <= 2^15, so the sum stays inside i32.
+            let mut acc = 0i32;
+            for (j, &e) in eps.iter().take(i.wrapping_add(1)).enumerate() {
+                let l = i32::from(le_i16(self.scales, row_start.wrapping_add(j)));
+                acc = acc.wrapping_add(l.wrapping_mul(i32::from(e)));
+            }
+            row_start = row_start.wrapping_add(i).wrapping_add(1);
+            let mean = i32::from(le_i16(self.means, mean_at.wrapping_add(i)));
+            let z = mean.wrapping_add(acc.wrapping_add(half) >> bits);
+            let _ = out.push(z.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16);
+        }
+        Latent::from_q12(&out).unwrap_or_default()
+    }
+
+    /// Draws a latent from this class: one draw picks the component, then
+    /// `dim` draws give `eps` (see the module docs).
+    pub fn sample(&self, rng: &mut Rng, dim: usize) -> Latent {
+        let c = pick(rng.next_u32(), self.components(), |i| {
+            u32::from(self.component_weight(i))
+        });
+        let mut eps = [0i16; crate::format::MAX_LATENT_DIM];
+        for e in eps.iter_mut().take(dim) {
+            *e = next_normal_q12(rng);
+        }
+        self.map(c, eps.get(..dim).unwrap_or(&[]), dim)
+    }
+}
+
+impl<'a> Prior<'a> {
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// The label of class `k` (e.g. `"7"`), if it exists.
+    pub fn label(&self, k: usize) -> Option<&'a str> {
+        self.classes.get(k).map(|c| c.label)
+    }
+
+    /// The class whose label is `label`.
+    pub fn class_of(&self, label: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c.label == label)
+    }
+
+    /// Draws from class `k` (`None` if there is no such class).
+    pub fn sample_class(&self, rng: &mut Rng, k: usize, dim: usize) -> Option<Latent> {
+        self.classes.get(k).map(|c| c.sample(rng, dim))
+    }
+
+    /// Draws unconditionally: one draw picks the class by class weight, then
+    /// as [`Prior::sample_class`]. Returns the class and the latent.
+    pub fn sample(&self, rng: &mut Rng, dim: usize) -> (usize, Latent) {
+        let k = pick(rng.next_u32(), self.classes.len(), |i| {
+            self.classes.get(i).map_or(0, |c| u32::from(c.weight))
+        });
+        let z = self.sample_class(rng, k, dim).unwrap_or_default();
+        (k, z)
+    }
+}
+
+/// Checks the prior section against the model's latent size.
+pub(crate) fn validate(prior: &Prior<'_>, latent: usize) -> Result<(), ModelError> {
+    if prior.classes.is_empty() {
+        return Err(ModelError::PriorEmpty);
+    }
+    let tri = triangle_len(latent);
+    let mut total = 0u32;
+    for (class, c) in prior.classes.iter().enumerate() {
+        if c.label.is_empty() || c.label.len() > MAX_LABEL_LEN {
+            return Err(ModelError::PriorLabel { class });
+        }
+        if prior.classes.iter().take(class).any(|o| o.label == c.label) {
+            return Err(ModelError::PriorLabel { class });
+        }
+        total = total.saturating_add(u32::from(c.weight));
+        let n = c.components();
+        if n == 0 || n > crate::format::MAX_COMPONENTS {
+            return Err(ModelError::PriorComponents { class, found: n });
+        }
+        let lengths = [
+            (PriorField::ComponentWeights, c.component_weights, 2 * n),
+            (PriorField::Means, c.means, 2 * n * latent),
+            (PriorField::Scales, c.scales, 2 * n * tri),
+        ];
+        for (field, bytes, expected) in lengths {
+            if bytes.len() != expected {
+                return Err(ModelError::PriorLength {
+                    class,
+                    field,
+                    expected,
+                    found: bytes.len(),
+                });
+            }
+        }
+        for component in 0..n {
+            if c.component_weight(component) == 0 {
+                return Err(ModelError::PriorZeroWeight {
+                    class,
+                    component: Some(component),
+                });
+            }
+            let bits = c.scale_bits.get(component).copied().unwrap_or(u8::MAX);
+            if bits > MAX_SCALE_BITS {
+                return Err(ModelError::PriorScaleBits {
+                    class,
+                    component,
+                    bits,
+                });
+            }
+            let base = component.saturating_mul(tri);
+            let mut start = base;
+            for row in 0..latent {
+                let sum: u32 = (0..=row)
+                    .map(|j| le_i16(c.scales, start.saturating_add(j)).unsigned_abs() as u32)
+                    .sum();
+                if sum > PRIOR_MAX_ROW_SUM {
+                    return Err(ModelError::PriorRowSum {
+                        class,
+                        component,
+                        row,
+                    });
+                }
+                start = start.saturating_add(row).saturating_add(1);
+            }
+        }
+    }
+    if total == 0 {
+        return Err(ModelError::PriorZeroWeight {
+            class: 0,
+            component: None,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Host-side (`std` feature): the float latent prior a trainer fits, and its
+//! conversion to the integer prior section of a version-3 model file.
+#![allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+
+use std::string::String;
+use std::vec::Vec;
+
+use crate::format::{ClassPrior, Prior, LATENT_FRAC_BITS, MAX_CLASSES, PRIOR_MAX_ROW_SUM};
+use crate::prior::{triangle_len, MAX_SCALE_BITS};
+
+/// One Gaussian `N(mean, L L^T)` of a class mixture, in real latent units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatComponent {
+    /// Relative weight within the class (positive).
+    pub weight: f64,
+    /// `latent_dim` means.
+    pub mean: Vec<f64>,
+    /// Lower triangle of `L`, row by row (`latent_dim (latent_dim + 1) / 2`).
+    pub scale: Vec<f64>,
+}
+
+/// One class of a float prior.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatClass {
+    /// Label, e.g. `"7"`.
+    pub label: String,
+    /// Relative weight in unconditional draws (class frequency).
+    pub weight: f64,
+    /// The mixture components.
+    pub components: Vec<FloatComponent>,
+}
+
+/// A float prior: per class a Gaussian mixture in the latent space.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FloatPrior {
+    /// The classes in order.
+    pub classes: Vec<FloatClass>,
+}
+
+/// The integer prior section, owning its arrays; [`OwnedPrior::view`]
+/// borrows it as the format's [`Prior`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPrior {
+    classes: Vec<OwnedClass>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnedClass {
+    label: String,
+    weight: u16,
+    component_weights: Vec<u8>,
+    scale_bits: Vec<u8>,
+    means: Vec<u8>,
+    scales: Vec<u8>,
+}
+
+/// Integer weights proportional to `w`, the largest 65,535, none below 1.
+fn integer_weights(w: &[f64]) -> Vec<u16> {
+    let max = w.iter().copied().fold(0.0f64, f64::max);
+    w.iter()
+        .map(|&v| {
+            if max > 0.0 && v.is_finite() && v > 0.0 {
+                ((v / max) * 65535.0).round().clamp(1.0, 65535.0) as u16
+            } else {
+                1
+            }
+        })
+        .collect()
+}
+
+/// The largest `b <= 15` with every `|round(L * 2^b)| <= 32767` and every
+/// row's sum of magnitudes within [`PRIOR_MAX_ROW_SUM`].
+fn scale_bits(scale: &[f64], dim: usize) -> u8 {
+    let fits = |b: u8| {
+        let f = f64::from(1u32 << b);
+        let mut start = 0;
+        (0..dim).all(|row| {
+            let entries = &scale[start..start + row + 1];
+            start += row + 1;
+            let q: Vec<f64> = entries.iter().map(|&l| (l * f).round().abs()).collect();
+            q.iter().all(|&v| v <= 32767.0) && q.iter().sum::<f64>() <= f64::from(PRIOR_MAX_ROW_SUM)
+        })
+    };
+    (0..=MAX_SCALE_BITS).rev().find(|&b| fits(b)).unwrap_or(0)
+}
+
+impl FloatPrior {
+    /// Rounds the prior to the file's integers: weights scaled so the
+    /// largest is 65,535, means in Q12 (halves away from zero, saturated),
+    /// each component's `L` with the most fractional bits that keep it in
+    /// range. `None` if it has more classes than the format allows, a
+    /// component of the wrong size, or a non-finite value.
+    pub fn quantize(&self, latent_dim: usize) -> Option<OwnedPrior> {
+        if self.classes.is_empty() || self.classes.len() > MAX_CLASSES {
+            return None;
+        }
+        let tri = triangle_len(latent_dim);
+        let class_w = integer_weights(&self.classes.iter().map(|c| c.weight).collect::<Vec<_>>());
+        let mut classes = Vec::new();
+        for (c, &weight) in self.classes.iter().zip(&class_w) {
+            let mut owned = OwnedClass {
+                label: c.label.clone(),
+                weight,
+                component_weights: Vec::new(),
+                scale_bits: Vec::new(),
+                means: Vec::new(),
+                scales: Vec::new(),
+            };
+            let cw = integer_weights(&c.components.iter().map(|k| k.weight).collect::<Vec<_>>());
+            for (k, w) in c.components.iter().zip(cw) {
+                let finite = k.mean.iter().chain(&k.scale).all(|v| v.is_finite());
+                if k.mean.len() != latent_dim || k.scale.len() != tri || !finite {
+                    return None;
+                }
+                owned.component_weights.extend_from_slice(&w.to_le_bytes());
+                let unit = f64::from(1u32 << LATENT_FRAC_BITS);
+                for &m in &k.mean {
+                    let q = (m * unit).round().clamp(-32768.0, 32767.0) as i16;
+                    owned.means.extend_from_slice(&q.to_le_bytes());
+                }
+                let b = scale_bits(&k.scale, latent_dim);
+                owned.scale_bits.push(b);
+                let f = f64::from(1u32 << b);
+                for &l in &k.scale {
+                    let q = (l * f).round().clamp(-32767.0, 32767.0) as i16;
+                    owned.scales.extend_from_slice(&q.to_le_bytes());
+                }
+            }
+            classes.push(owned);
+        }
+        Some(OwnedPrior { classes })
+    }
+}
+
+impl OwnedPrior {
+    /// The prior as the format's borrowed type.
+    pub fn view(&self) -> Prior<'_> {
+        let mut classes = heapless::Vec::new();
+        for c in &self.classes {
+            // At most MAX_CLASSES classes were built.
+            let _ = classes.push(ClassPrior {
+                label: &c.label,
+                weight: c.weight,
+                component_weights: &c.component_weights,
+                scale_bits: &c.scale_bits,
+                means: &c.means,
+                scales: &c.scales,
+            });
+        }
+        Prior { classes }
+    }
+
+    /// Bytes of the prior's arrays (weights, bits, means, scales, labels).
+    pub fn array_bytes(&self) -> usize {
+        self.classes
+            .iter()
+            .map(|c| {
+                c.label.len()
+                    + 2
+                    + c.component_weights.len()
+                    + c.scale_bits.len()
+                    + c.means.len()
+                    + c.scales.len()
+            })
+            .sum()
+    }
+}

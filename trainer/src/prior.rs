@@ -1,0 +1,220 @@
+//! The class-aware latent prior: Gaussian mixtures fitted per class to the
+//! encoder means of the training images, written into the model file
+//! (format version 3) so a device can draw a requested digit, and draws
+//! unconditionally from the mixture over classes (weighted by class
+//! frequency) instead of N(0, I), whose outskirts the decoder never learned.
+//!
+//! The device keeps the reparameterization: it draws `eps ~ N(0, I)` and maps
+//! it, `z = m_k + L_k eps`. `L_k` is the Cholesky factor of the component's
+//! covariance times a temperature (below 1 draws nearer the class centre).
+
+use anyhow::{ensure, Context, Result};
+use rand::Rng;
+use runtime::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, PIXELS};
+use crate::train::rng_for;
+use crate::vae::{Dev, Vae};
+
+/// RNG stream of the k-means initialisation (see `train::rng_for`).
+const KMEANS_STREAM: u64 = 40;
+
+/// How the covariance of a component is modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Covariance {
+    /// A variance per latent dimension.
+    Diag,
+    /// The full covariance (Cholesky factor).
+    Full,
+}
+
+/// What prior to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriorSpec {
+    /// Gaussian components per class (k-means clusters of the class).
+    pub components: usize,
+    /// Covariance model.
+    pub covariance: Covariance,
+    /// Factor on the standard deviations (1: the fitted spread).
+    pub temperature: f64,
+}
+
+impl PriorSpec {
+    /// The prior `export` writes unless told otherwise.
+    pub const DEFAULT: PriorSpec = PriorSpec {
+        components: 1,
+        covariance: Covariance::Full,
+        temperature: 1.0,
+    };
+
+    /// A short name, e.g. `full-k3-t0.7`.
+    pub fn name(&self) -> String {
+        let cov = match self.covariance {
+            Covariance::Diag => "diag",
+            Covariance::Full => "full",
+        };
+        format!("{cov}-k{}-t{}", self.components, self.temperature)
+    }
+}
+
+/// Encoder means of every image of `data`, row-major (`len x latent`).
+pub fn encoder_means(dev: &Dev, vae: &Vae, data: &Dataset) -> Vec<f32> {
+    let mut out = Vec::with_capacity(data.len() * vae.arch.latent);
+    let idx: Vec<usize> = (0..data.len()).collect();
+    for chunk in idx.chunks(2000) {
+        let x = data.batch(chunk);
+        let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
+            dev,
+            (x, (chunk.len(), PIXELS)),
+        ));
+        out.extend(mu.as_vec());
+    }
+    out
+}
+
+/// Mean and covariance (with a small ridge) of the rows `rows` of `z`.
+fn gaussian(z: &[f32], d: usize, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let n = rows.len().max(1) as f64;
+    let mut mean = vec![0.0; d];
+    for &r in rows {
+        for (m, &v) in mean.iter_mut().zip(&z[r * d..][..d]) {
+            *m += f64::from(v) / n;
+        }
+    }
+    let mut cov = vec![0.0; d * d];
+    for &r in rows {
+        let row = &z[r * d..][..d];
+        for i in 0..d {
+            let a = f64::from(row[i]) - mean[i];
+            for j in 0..=i {
+                cov[i * d + j] += a * (f64::from(row[j]) - mean[j]) / n;
+            }
+        }
+    }
+    for i in 0..d {
+        for j in 0..i {
+            cov[j * d + i] = cov[i * d + j];
+        }
+        cov[i * d + i] += 1e-4;
+    }
+    (mean, cov)
+}
+
+/// Lower Cholesky factor of a symmetric positive-definite matrix, packed
+/// row by row (`d (d + 1) / 2` entries).
+pub fn cholesky_packed(a: &[f64], d: usize) -> Result<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
+            if i == j {
+                let v = a[i * d + i] - s;
+                ensure!(v > 0.0, "covariance is not positive definite");
+                l[i * d + i] = v.sqrt();
+            } else {
+                l[i * d + j] = (a[i * d + j] - s) / l[j * d + j];
+            }
+        }
+    }
+    Ok((0..d).flat_map(|i| (0..=i).map(move |j| (i, j))).map(|(i, j)| l[i * d + j]).collect())
+}
+
+/// k-means (k-means++ seeding, 25 Lloyd steps) of the rows `rows` of `z`;
+/// the clusters as lists of rows (none empty).
+fn kmeans(z: &[f32], d: usize, rows: &[usize], k: usize, rng: &mut impl Rng) -> Vec<Vec<usize>> {
+    if k <= 1 || rows.len() <= k {
+        return vec![rows.to_vec()];
+    }
+    let dist = |r: usize, c: &[f64]| -> f64 {
+        z[r * d..][..d].iter().zip(c).map(|(&v, &m)| (f64::from(v) - m).powi(2)).sum()
+    };
+    let point = |r: usize| -> Vec<f64> { z[r * d..][..d].iter().map(|&v| f64::from(v)).collect() };
+    let mut centres = vec![point(rows[rng.gen_range(0..rows.len())])];
+    while centres.len() < k {
+        let d2: Vec<f64> = rows
+            .iter()
+            .map(|&r| centres.iter().map(|c| dist(r, c)).fold(f64::INFINITY, f64::min))
+            .collect();
+        let total: f64 = d2.iter().sum();
+        let mut t = rng.gen::<f64>() * total;
+        let mut pick = rows.len() - 1;
+        for (i, w) in d2.iter().enumerate() {
+            if t < *w {
+                pick = i;
+                break;
+            }
+            t -= w;
+        }
+        centres.push(point(rows[pick]));
+    }
+    let mut clusters = vec![Vec::new(); k];
+    for _ in 0..25 {
+        clusters = vec![Vec::new(); k];
+        for &r in rows {
+            let best = (0..k)
+                .min_by(|&a, &b| dist(r, &centres[a]).total_cmp(&dist(r, &centres[b])))
+                .unwrap_or(0);
+            clusters[best].push(r);
+        }
+        for (c, members) in centres.iter_mut().zip(&clusters) {
+            if !members.is_empty() {
+                let (m, _) = gaussian(z, d, members);
+                *c = m;
+            }
+        }
+    }
+    clusters.retain(|c| c.len() > d);
+    if clusters.is_empty() {
+        vec![rows.to_vec()]
+    } else {
+        clusters
+    }
+}
+
+/// Fits the prior to the encoder means `z` (`labels.len() x d`) of the
+/// training images, one class per label value 0..=9 present.
+pub fn fit(z: &[f32], labels: &[u8], d: usize, spec: &PriorSpec, seed: u64) -> Result<FloatPrior> {
+    ensure!(z.len() == labels.len() * d, "means and labels disagree");
+    ensure!(spec.components >= 1 && spec.components <= runtime::format::MAX_COMPONENTS, "components per class must be 1 to {}", runtime::format::MAX_COMPONENTS);
+    ensure!(spec.temperature > 0.0 && spec.temperature.is_finite(), "temperature must be positive");
+    let mut rng = rng_for(seed, KMEANS_STREAM, 0);
+    let mut classes = Vec::new();
+    for label in 0..=9u8 {
+        let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == label).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut components = Vec::new();
+        for members in kmeans(z, d, &rows, spec.components, &mut rng) {
+            let (mean, mut cov) = gaussian(z, d, &members);
+            if spec.covariance == Covariance::Diag {
+                for i in 0..d {
+                    for j in 0..d {
+                        if i != j {
+                            cov[i * d + j] = 0.0;
+                        }
+                    }
+                }
+            }
+            let scale = cholesky_packed(&cov, d)
+                .with_context(|| format!("class {label}"))?
+                .into_iter()
+                .map(|l| l * spec.temperature)
+                .collect();
+            components.push(FloatComponent {
+                weight: members.len() as f64,
+                mean,
+                scale,
+            });
+        }
+        classes.push(FloatClass {
+            label: label.to_string(),
+            weight: rows.len() as f64,
+            components,
+        });
+    }
+    ensure!(!classes.is_empty(), "no labelled images to fit a prior to");
+    Ok(FloatPrior { classes })
+}
