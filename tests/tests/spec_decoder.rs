@@ -58,9 +58,33 @@ struct SpecLayer<'a> {
     shift: &'a [u8],
 }
 
+/// One class of the prior section (section 2a).
+struct SpecClass<'a> {
+    label: &'a [u8],
+    weight: u64,
+    component_weights: Vec<u64>,
+    scale_bits: &'a [u8],
+    means: Vec<i64>,
+    scales: Vec<i64>,
+}
+
+fn le_i16s(b: &[u8]) -> Vec<i64> {
+    b.chunks_exact(2)
+        .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])))
+        .collect()
+}
+
 fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
+    let (latent, layers, prior) = parse_v3(file);
+    assert!(prior.is_none());
+    (latent, layers)
+}
+
+#[allow(clippy::type_complexity)]
+fn parse_v3(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>, Option<Vec<SpecClass<'_>>>) {
     assert_eq!(&file[..4], b"VAEQ");
-    assert_eq!(u16::from_le_bytes([file[4], file[5]]), 2);
+    let version = u16::from_le_bytes([file[4], file[5]]);
+    assert!(version == 2 || version == 3);
     let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
     let payload = &file[10..10 + n];
     assert_eq!(
@@ -107,8 +131,198 @@ fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
             }
         })
         .collect();
+    let mut prior = None;
+    if version == 3 {
+        // Option<Prior>: 0x00 none, 0x01 then the prior.
+        let tag = r.bytes[r.at];
+        r.at += 1;
+        if tag == 1 {
+            let count = r.varint();
+            let classes = (0..count)
+                .map(|_| SpecClass {
+                    label: r.bytes(),
+                    weight: r.varint(),
+                    component_weights: r
+                        .bytes()
+                        .chunks_exact(2)
+                        .map(|c| u64::from(u16::from_le_bytes([c[0], c[1]])))
+                        .collect(),
+                    scale_bits: r.bytes(),
+                    means: le_i16s(r.bytes()),
+                    scales: le_i16s(r.bytes()),
+                })
+                .collect();
+            prior = Some(classes);
+        }
+    }
     assert_eq!(r.at, payload.len());
-    (latent, layers)
+    (latent, layers, prior)
+}
+
+/// The generator of section 5, from the spec's text.
+struct SpecRng([u32; 4]);
+
+impl SpecRng {
+    fn new(seed: u64) -> Self {
+        fn mix(mut x: u32) -> u32 {
+            x ^= x >> 16;
+            x = x.wrapping_mul(0x7FEB_352D);
+            x ^= x >> 15;
+            x = x.wrapping_mul(0x846C_A68B);
+            x ^ (x >> 16)
+        }
+        let (lo, hi) = (seed as u32, (seed >> 32) as u32);
+        let mut w = lo;
+        let mut s = [0u32; 4];
+        for (k, word) in s.iter_mut().enumerate() {
+            w = w.wrapping_add(0x9E37_79B9);
+            *word = mix(w ^ mix(hi.wrapping_add(k as u32)));
+        }
+        if s == [0; 4] {
+            s = [1, 0, 0, 0];
+        }
+        SpecRng(s)
+    }
+    fn next(&mut self) -> u32 {
+        let s = &mut self.0;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 9;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(11);
+        result
+    }
+}
+
+/// `T[q] = round(4096 * Phi^-1(1 - t_q / 2))`, by bisection on erfc.
+fn spec_table() -> Vec<u32> {
+    (0..=256u32)
+        .map(|q| {
+            if q == 0 {
+                return 0;
+            }
+            // q = 8e + 8 - j with j in 0..=7.
+            let e = (q - 1) / 8;
+            let j = 8 * e + 8 - q;
+            let t = 2f64.powi(-(e as i32 + 1)) * (1.0 + f64::from(j) / 8.0);
+            // 1 - Phi(z) = t / 2  <=>  erfc(z / sqrt 2) = t.
+            let (mut lo, mut hi) = (0.0f64, 10.0f64);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if libm::erfc(mid / std::f64::consts::SQRT_2) > t {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            (4096.0 * lo).round() as u32
+        })
+        .collect()
+}
+
+fn spec_normal(u: u32, t: &[u32]) -> i64 {
+    let v = (u << 1) | 1;
+    let e = v.leading_zeros();
+    let n = v << e;
+    let j = (n >> 28) & 7;
+    let f = (n >> 12) & 0xFFFF;
+    let q = (8 * e + 8 - j) as usize;
+    let mag = t[q] - (((t[q] - t[q - 1]) * f + (1 << 15)) >> 16);
+    if u >> 31 == 1 {
+        -i64::from(mag)
+    } else {
+        i64::from(mag)
+    }
+}
+
+/// Section 2a's weighted pick.
+fn spec_pick(u: u32, weights: &[u64]) -> usize {
+    let r = (u64::from(u) * weights.iter().sum::<u64>()) >> 32;
+    let mut acc = 0;
+    weights
+        .iter()
+        .position(|w| {
+            acc += w;
+            r < acc
+        })
+        .unwrap()
+}
+
+/// Section 2a's draw: `class` on request, else picked by class weight.
+fn spec_draw(prior: &[SpecClass<'_>], d: usize, class: Option<usize>, rng: &mut SpecRng, t: &[u32]) -> Vec<i16> {
+    let k = class.unwrap_or_else(|| {
+        let w: Vec<u64> = prior.iter().map(|c| c.weight).collect();
+        spec_pick(rng.next(), &w)
+    });
+    let c = &prior[k];
+    let comp = spec_pick(rng.next(), &c.component_weights);
+    let eps: Vec<i64> = (0..d).map(|_| spec_normal(rng.next(), t)).collect();
+    let tri = d * (d + 1) / 2;
+    let b = u32::from(c.scale_bits[comp]);
+    let h = if b == 0 { 0 } else { 1i64 << (b - 1) };
+    (0..d)
+        .map(|i| {
+            let acc: i64 = (0..=i)
+                .map(|j| c.scales[comp * tri + i * (i + 1) / 2 + j] * eps[j])
+                .sum();
+            (c.means[comp * d + i] + ((acc + h) >> b)).clamp(-32768, 32767) as i16
+        })
+        .collect()
+}
+
+#[test]
+fn spec_prior_draws_match_runtime() {
+    let t = spec_table();
+    assert_eq!(t[256], 25960);
+    let d = 5;
+    let dec = integration_tests::random_float_decoder(8, d, &[12], 28, 28);
+    let mut q = runtime::quantize::quantize(
+        &dec,
+        &integration_tests::normal_latents(9, 64, d),
+        runtime::quantize::Calibration::Max,
+        "prior",
+    )
+    .unwrap();
+    let mut rng = runtime::Rng::new(3);
+    let mut u = move || f64::from(rng.next_u32()) / f64::from(u32::MAX) - 0.5;
+    let classes = (0..10)
+        .map(|k| runtime::quantize_prior::FloatClass {
+            label: k.to_string(),
+            weight: 1.0 + u(),
+            components: (0..1 + k % 3)
+                .map(|_| runtime::quantize_prior::FloatComponent {
+                    weight: 1.0 + u(),
+                    mean: (0..d).map(|_| 3.0 * u()).collect(),
+                    scale: (0..d * (d + 1) / 2).map(|_| 1.5 * u()).collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    q.prior = runtime::quantize_prior::FloatPrior { classes }.quantize(d);
+    let file = q.to_bytes().unwrap();
+    let (latent, layers, prior) = parse_v3(&file);
+    let prior = prior.expect("version 3 with a prior");
+    assert_eq!(prior.len(), 10);
+    assert_eq!(prior[7].label, b"7");
+    let model = Model::from_bytes(&file).unwrap();
+    let mut decoder = Decoder::<16>::new(&model).unwrap();
+    let mut digit = Digit::new();
+    for class in [None, Some(0), Some(4), Some(9)] {
+        for seed in 0..30u64 {
+            let mut spec_rng = SpecRng::new(seed);
+            let mut sampler = LatentSampler::new(seed);
+            for _ in 0..3 {
+                let z = sampler.draw(&model, class);
+                let want = spec_draw(&prior, latent, class, &mut spec_rng, &t);
+                assert_eq!(z.as_q12(), &want[..], "class {class:?} seed {seed}");
+                decoder.decode(&z, &mut digit).unwrap();
+                assert_eq!(digit.pixels(), &spec_decode(&layers, &want)[..]);
+            }
+        }
+    }
 }
 
 fn i32_at(bytes: &[u8], i: usize) -> i128 {
