@@ -31,9 +31,13 @@ impl fmt::Display for Field {
 pub enum PriorField {
     /// `component_weights`: one u16 per component.
     ComponentWeights,
-    /// `means`: `latent_dim` i16 per component.
+    /// `mean_bits`: one u8 per component, 0 to 12.
+    MeanBits,
+    /// `scale_bits`: one u8 per component, 0 to 15.
+    ScaleBits,
+    /// `means`: `latent_dim` i8 per component.
     Means,
-    /// `scales`: `latent_dim * (latent_dim + 1) / 2` i16 per component.
+    /// `scales`: `latent_dim * (latent_dim + 1) / 2` i8 per component.
     Scales,
 }
 
@@ -41,6 +45,8 @@ impl fmt::Display for PriorField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             PriorField::ComponentWeights => "component weights",
+            PriorField::MeanBits => "mean bits",
+            PriorField::ScaleBits => "scale bits",
             PriorField::Means => "means",
             PriorField::Scales => "scales",
         })
@@ -213,23 +219,17 @@ pub enum ModelError {
         /// The component, or `None` for the class weights.
         component: Option<usize>,
     },
-    /// A component's scale has more than 15 fractional bits.
-    PriorScaleBits {
+    /// A component's mean has more than 12 or its scale more than 15
+    /// fractional bits.
+    PriorBits {
         /// Index of the class.
         class: usize,
         /// Index of the component.
         component: usize,
+        /// [`PriorField::MeanBits`] or [`PriorField::ScaleBits`].
+        field: PriorField,
         /// The value found.
         bits: u8,
-    },
-    /// A row of a component's scale matrix has `sum |L_ij|` above 65,535.
-    PriorRowSum {
-        /// Index of the class.
-        class: usize,
-        /// Index of the component.
-        component: usize,
-        /// The row.
-        row: usize,
     },
 }
 
@@ -354,21 +354,14 @@ impl fmt::Display for ModelError {
             ModelError::PriorZeroWeight {
                 component: None, ..
             } => write!(f, "prior: every class weight is zero"),
-            ModelError::PriorScaleBits {
+            ModelError::PriorBits {
                 class,
                 component,
+                field,
                 bits,
             } => write!(
                 f,
-                "prior class {class} component {component}: {bits} fractional scale bits (at most 15)"
-            ),
-            ModelError::PriorRowSum {
-                class,
-                component,
-                row,
-            } => write!(
-                f,
-                "prior class {class} component {component}: scale row {row} sums above 65535"
+                "prior class {class} component {component}: {bits} {field} (means take at most 12, scales 15)"
             ),
         }
     }

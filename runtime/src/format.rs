@@ -159,9 +159,6 @@ pub const MAX_CLASSES: usize = 16;
 pub const MAX_COMPONENTS: usize = 8;
 /// Largest length of a class label in bytes.
 pub const MAX_LABEL_LEN: usize = 16;
-/// Largest `sum_j |L_ij|` of a row of a component's scale matrix: with
-/// `|eps_j| <= 2^15` every sum in `z = m + L eps` fits in an i32.
-pub const PRIOR_MAX_ROW_SUM: u32 = 65_535;
 
 /// The latent prior of a version-3 file: per class a mixture of Gaussians
 /// `N(m, L L^T)` in the latent space, drawn as `z = m + L eps` with
@@ -184,12 +181,14 @@ pub struct ClassPrior<'a> {
     pub weight: u16,
     /// Per component a u16 little-endian relative weight, at least 1.
     pub component_weights: &'a [u8],
-    /// Per component the fractional bits `b` (0 to 15) of its scale entries.
+    /// Per component the fractional bits `a` (0 to 12) of its means.
+    pub mean_bits: &'a [u8],
+    /// Per component the fractional bits `b` (0 to 15) of its scale
+    /// entries; its length is the number of components.
     pub scale_bits: &'a [u8],
-    /// Per component `latent_dim` i16 little-endian means in Q12.
+    /// Per component `latent_dim` i8 means, `m_i = mean / 2^a`.
     pub means: &'a [u8],
     /// Per component the lower triangle of `L`, row by row
-    /// (`latent_dim * (latent_dim + 1) / 2` i16 little-endian values, entry
-    /// `L_ij` meaning `L_ij / 2^b`).
+    /// (`latent_dim * (latent_dim + 1) / 2` i8 values, `L_ij = entry / 2^b`).
     pub scales: &'a [u8],
 }

@@ -16,13 +16,15 @@
 //! cumulative weight exceeds `r`.
 
 use crate::error::{ModelError, PriorField};
-use crate::format::{ClassPrior, Prior, MAX_LABEL_LEN, PRIOR_MAX_ROW_SUM};
+use crate::format::{ClassPrior, Prior, LATENT_FRAC_BITS, MAX_LABEL_LEN};
 use crate::latent::Latent;
 use crate::normal::next_normal_q12;
 use crate::prng::Rng;
 
 /// Largest number of fractional bits of a scale entry.
 pub const MAX_SCALE_BITS: u8 = 15;
+/// Largest number of fractional bits of a mean (a mean is then exact in Q12).
+pub const MAX_MEAN_BITS: u8 = LATENT_FRAC_BITS as u8;
 
 /// Entries of a packed lower triangle of side `d`.
 pub const fn triangle_len(d: usize) -> usize {
@@ -43,6 +45,12 @@ fn le_i16(bytes: &[u8], i: usize) -> i16 {
 #[inline(always)]
 fn le_u16(bytes: &[u8], i: usize) -> u16 {
     le_i16(bytes, i) as u16
+}
+
+/// The i8 at index `i` of `bytes`, widened (0 if absent).
+#[inline(always)]
+fn i8_at(bytes: &[u8], i: usize) -> i32 {
+    i32::from(bytes.get(i).map_or(0, |&b| b as i8))
 }
 
 /// Index of the entry picked by the draw `u` among `n` entries weighted by
@@ -73,28 +81,29 @@ impl<'a> ClassPrior<'a> {
     }
 
     /// `z = m_c + L_c eps` for component `c`, in Q12, saturated to i16.
-    /// Row `i` of `L` is entries `i(i+1)/2 ..= i(i+1)/2 + i` of the packed
-    /// triangle; each sum is rounded half up before the shift:
-    /// `z_i = sat16(m_i + ((sum_j L_ij eps_j + 2^(b-1)) >> b))` (`b = 0`:
-    /// no rounding term).
+    /// With `a`, `b` the component's mean and scale bits, row `i` of `L`
+    /// being entries `i(i+1)/2 ..= i(i+1)/2 + i` of the packed triangle:
+    /// `z_i = sat16((mean_i << (12 - a)) + ((sum_j L_ij eps_j + 2^(b-1)) >> b))`
+    /// (`b = 0`: no rounding term), `>>` flooring.
     pub fn map(&self, c: usize, eps: &[i16], dim: usize) -> Latent {
-        let bits = u32::from(self.scale_bits.get(c).copied().unwrap_or(0));
+        let a = u32::from(self.mean_bits.get(c).copied().unwrap_or(0)).min(LATENT_FRAC_BITS);
+        let bits = u32::from(self.scale_bits.get(c).copied().unwrap_or(0)).min(31);
         let half = if bits == 0 { 0 } else { 1i32 << (bits - 1) };
         let tri = triangle_len(dim);
         let mean_at = c.wrapping_mul(dim);
-        let scale_at = c.wrapping_mul(tri);
+        let mut row_start = c.wrapping_mul(tri);
         let mut out: heapless::Vec<i16, { crate::format::MAX_LATENT_DIM }> = heapless::Vec::new();
-        let mut row_start = scale_at;
         for i in 0..dim {
-            // Validation bounds sum_j |L_ij| by PRIOR_MAX_ROW_SUM < 2^16 and
-            // |eps_j| <= 2^15, so the sum stays inside i32.
+            // |L_ij| <= 128, |eps_j| <= 2^15 and at most 64 terms: the sum
+            // stays within 2^28.
             let mut acc = 0i32;
             for (j, &e) in eps.iter().take(i.wrapping_add(1)).enumerate() {
-                let l = i32::from(le_i16(self.scales, row_start.wrapping_add(j)));
-                acc = acc.wrapping_add(l.wrapping_mul(i32::from(e)));
+                acc = acc.wrapping_add(
+                    i8_at(self.scales, row_start.wrapping_add(j)).wrapping_mul(i32::from(e)),
+                );
             }
             row_start = row_start.wrapping_add(i).wrapping_add(1);
-            let mean = i32::from(le_i16(self.means, mean_at.wrapping_add(i)));
+            let mean = i8_at(self.means, mean_at.wrapping_add(i)) << (LATENT_FRAC_BITS - a);
             let z = mean.wrapping_add(acc.wrapping_add(half) >> bits);
             let _ = out.push(z.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16);
         }
@@ -168,8 +177,9 @@ pub(crate) fn validate(prior: &Prior<'_>, latent: usize) -> Result<(), ModelErro
         }
         let lengths = [
             (PriorField::ComponentWeights, c.component_weights, 2 * n),
-            (PriorField::Means, c.means, 2 * n * latent),
-            (PriorField::Scales, c.scales, 2 * n * tri),
+            (PriorField::MeanBits, c.mean_bits, n),
+            (PriorField::Means, c.means, n * latent),
+            (PriorField::Scales, c.scales, n * tri),
         ];
         for (field, bytes, expected) in lengths {
             if bytes.len() != expected {
@@ -188,28 +198,23 @@ pub(crate) fn validate(prior: &Prior<'_>, latent: usize) -> Result<(), ModelErro
                     component: Some(component),
                 });
             }
-            let bits = c.scale_bits.get(component).copied().unwrap_or(u8::MAX);
-            if bits > MAX_SCALE_BITS {
-                return Err(ModelError::PriorScaleBits {
+            let mean_bits = c.mean_bits.get(component).copied().unwrap_or(u8::MAX);
+            if mean_bits > MAX_MEAN_BITS {
+                return Err(ModelError::PriorBits {
                     class,
                     component,
-                    bits,
+                    field: PriorField::MeanBits,
+                    bits: mean_bits,
                 });
             }
-            let base = component.saturating_mul(tri);
-            let mut start = base;
-            for row in 0..latent {
-                let sum: u32 = (0..=row)
-                    .map(|j| le_i16(c.scales, start.saturating_add(j)).unsigned_abs() as u32)
-                    .sum();
-                if sum > PRIOR_MAX_ROW_SUM {
-                    return Err(ModelError::PriorRowSum {
-                        class,
-                        component,
-                        row,
-                    });
-                }
-                start = start.saturating_add(row).saturating_add(1);
+            let bits = c.scale_bits.get(component).copied().unwrap_or(u8::MAX);
+            if bits > MAX_SCALE_BITS {
+                return Err(ModelError::PriorBits {
+                    class,
+                    component,
+                    field: PriorField::ScaleBits,
+                    bits,
+                });
             }
         }
     }

@@ -5,8 +5,8 @@
 use std::string::String;
 use std::vec::Vec;
 
-use crate::format::{ClassPrior, Prior, LATENT_FRAC_BITS, MAX_CLASSES, PRIOR_MAX_ROW_SUM};
-use crate::prior::{triangle_len, MAX_SCALE_BITS};
+use crate::format::{ClassPrior, Prior, MAX_CLASSES};
+use crate::prior::{triangle_len, MAX_MEAN_BITS, MAX_SCALE_BITS};
 
 /// One Gaussian `N(mean, L L^T)` of a class mixture, in real latent units.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +49,7 @@ struct OwnedClass {
     label: String,
     weight: u16,
     component_weights: Vec<u8>,
+    mean_bits: Vec<u8>,
     scale_bits: Vec<u8>,
     means: Vec<u8>,
     scales: Vec<u8>,
@@ -68,27 +69,27 @@ fn integer_weights(w: &[f64]) -> Vec<u16> {
         .collect()
 }
 
-/// The largest `b <= 15` with every `|round(L * 2^b)| <= 32767` and every
-/// row's sum of magnitudes within [`PRIOR_MAX_ROW_SUM`].
-fn scale_bits(scale: &[f64], dim: usize) -> u8 {
+/// The most fractional bits `b <= max` with every `round(v * 2^b)` in
+/// `[-127, 127]` (0 if even that overflows: values are then saturated).
+fn frac_bits(values: &[f64], max: u8) -> u8 {
     let fits = |b: u8| {
-        let f = f64::from(1u32 << b);
-        let mut start = 0;
-        (0..dim).all(|row| {
-            let entries = &scale[start..start + row + 1];
-            start += row + 1;
-            let q: Vec<f64> = entries.iter().map(|&l| (l * f).round().abs()).collect();
-            q.iter().all(|&v| v <= 32767.0) && q.iter().sum::<f64>() <= f64::from(PRIOR_MAX_ROW_SUM)
-        })
+        values
+            .iter()
+            .all(|&v| (v * f64::from(1u32 << b)).round().abs() <= 127.0)
     };
-    (0..=MAX_SCALE_BITS).rev().find(|&b| fits(b)).unwrap_or(0)
+    (0..=max).rev().find(|&b| fits(b)).unwrap_or(0)
+}
+
+/// `round(v * 2^b)` saturated to i8, as a byte.
+fn to_i8(v: f64, b: u8) -> u8 {
+    (v * f64::from(1u32 << b)).round().clamp(-127.0, 127.0) as i8 as u8
 }
 
 impl FloatPrior {
     /// Rounds the prior to the file's integers: weights scaled so the
-    /// largest is 65,535, means in Q12 (halves away from zero, saturated),
-    /// each component's `L` with the most fractional bits that keep it in
-    /// range. `None` if it has more classes than the format allows, a
+    /// largest is 65,535; each component's means and `L` as i8 with the most
+    /// fractional bits that keep every entry in `[-127, 127]` (halves away
+    /// from zero). `None` if it has more classes than the format allows, a
     /// component of the wrong size, or a non-finite value.
     pub fn quantize(&self, latent_dim: usize) -> Option<OwnedPrior> {
         if self.classes.is_empty() || self.classes.len() > MAX_CLASSES {
@@ -102,6 +103,7 @@ impl FloatPrior {
                 label: c.label.clone(),
                 weight,
                 component_weights: Vec::new(),
+                mean_bits: Vec::new(),
                 scale_bits: Vec::new(),
                 means: Vec::new(),
                 scales: Vec::new(),
@@ -113,18 +115,12 @@ impl FloatPrior {
                     return None;
                 }
                 owned.component_weights.extend_from_slice(&w.to_le_bytes());
-                let unit = f64::from(1u32 << LATENT_FRAC_BITS);
-                for &m in &k.mean {
-                    let q = (m * unit).round().clamp(-32768.0, 32767.0) as i16;
-                    owned.means.extend_from_slice(&q.to_le_bytes());
-                }
-                let b = scale_bits(&k.scale, latent_dim);
+                let a = frac_bits(&k.mean, MAX_MEAN_BITS);
+                owned.mean_bits.push(a);
+                owned.means.extend(k.mean.iter().map(|&m| to_i8(m, a)));
+                let b = frac_bits(&k.scale, MAX_SCALE_BITS);
                 owned.scale_bits.push(b);
-                let f = f64::from(1u32 << b);
-                for &l in &k.scale {
-                    let q = (l * f).round().clamp(-32767.0, 32767.0) as i16;
-                    owned.scales.extend_from_slice(&q.to_le_bytes());
-                }
+                owned.scales.extend(k.scale.iter().map(|&l| to_i8(l, b)));
             }
             classes.push(owned);
         }
@@ -142,6 +138,7 @@ impl OwnedPrior {
                 label: &c.label,
                 weight: c.weight,
                 component_weights: &c.component_weights,
+                mean_bits: &c.mean_bits,
                 scale_bits: &c.scale_bits,
                 means: &c.means,
                 scales: &c.scales,
@@ -158,6 +155,7 @@ impl OwnedPrior {
                 c.label.len()
                     + 2
                     + c.component_weights.len()
+                    + c.mean_bits.len()
                     + c.scale_bits.len()
                     + c.means.len()
                     + c.scales.len()

@@ -165,8 +165,13 @@ pub fn class_of(model: &Model<'_>, label: &str) -> Result<usize> {
         format!("--digit {label}: the model has no class prior (format version 2), so it cannot draw a requested digit")
     })?;
     prior.class_of(label).with_context(|| {
-        let labels: Vec<&str> = (0..prior.classes()).filter_map(|k| prior.label(k)).collect();
-        format!("--digit {label}: the model's classes are {}", labels.join(", "))
+        let labels: Vec<&str> = (0..prior.classes())
+            .filter_map(|k| prior.label(k))
+            .collect();
+        format!(
+            "--digit {label}: the model's classes are {}",
+            labels.join(", ")
+        )
     })
 }
 

@@ -62,7 +62,12 @@ enum Mode {
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run(model: &Model<'_>, kind: DisplayKind, mut seed: u64, digit: Option<usize>) -> Result<()> {
+pub fn run(
+    model: &Model<'_>,
+    kind: DisplayKind,
+    mut seed: u64,
+    digit: Option<usize>,
+) -> Result<()> {
     let settings = output_settings(kind.window_scale());
     let mut window = Window::new(
         &format!(

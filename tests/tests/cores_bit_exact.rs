@@ -96,6 +96,26 @@ fn expected_hashes(model: &Model<'_>) -> Vec<String> {
         "HASH digit {}",
         hash(digit.pixels().iter().map(|&p| u32::from(p)))
     ));
+    // Draws from the prior: each class, then unconditional (bench.rs `draws`).
+    let classes = model.prior().map_or(0, |p| p.classes());
+    let mut sampler = LatentSampler::new(3);
+    let mut values = Vec::new();
+    for k in 0..classes {
+        values.extend(sampler.draw(model, Some(k)).as_q12().to_vec());
+    }
+    for _ in 0..10 {
+        values.extend(sampler.draw(model, None).as_q12().to_vec());
+    }
+    lines.push(format!(
+        "HASH draws {}",
+        hash(values.iter().map(|&v| v as u16 as u32))
+    ));
+    let z = sampler.draw(model, Some(7 % classes.max(1)));
+    decoder.decode(&z, &mut digit).unwrap();
+    lines.push(format!(
+        "HASH digit_class {}",
+        hash(digit.pixels().iter().map(|&p| u32::from(p)))
+    ));
     lines
 }
 

@@ -198,3 +198,96 @@ fn corrupt_model_shows_an_error_screen_and_keeps_running() {
     let status = qemu.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "QEMU exit status {status}");
 }
+
+/// The board's buttons, pressed through QEMU's emulated gamepad (QMP
+/// `send-key`): Up/Down choose the digit, Select draws new ones, and every
+/// frame on the OLED, with the label of the digit asked for, equals the
+/// host's drawing of the same clicks, pixel for pixel.
+#[test]
+fn buttons_choose_the_digit_and_the_screen_follows() {
+    if !require_tool("qemu-system-arm", "the QEMU button test") {
+        return;
+    }
+    let elf = build_board(
+        "lm3s6965evb",
+        "lm3s6965evb",
+        "thumbv7m-none-eabi",
+        None,
+        "target",
+    );
+    let model_bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
+    let model = runtime::Model::from_bytes(&model_bytes).unwrap();
+    let classes = model.prior().map_or(0, |p| p.classes());
+    assert_eq!(
+        classes, 10,
+        "the committed model carries a prior of ten digits"
+    );
+    let mut host = Ssd0323::new(Nowhere, Nowhere);
+    let seed = 7;
+    let mut gallery = Gallery::<256>::new(&model, seed, host.size()).unwrap();
+    // (QEMU key, step through "any", 0..9, expected class after it)
+    let clicks = [
+        ("up", 1, Some(0)),
+        ("up", 1, Some(1)),
+        ("down", -1, Some(0)),
+        ("ctrl", 0, Some(0)),
+        ("down", -1, None),
+        ("down", -1, Some(9)),
+    ];
+    let frames = clicks.len() + 1;
+    let args = [
+        format!("seed={seed}"),
+        "keys".into(),
+        format!("frames={frames}"),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut qemu = Qemu::start("lm3s6965evb", &elf, &args, &[], true);
+    let ok = qemu.wait_for("MODEL", Duration::from_secs(60));
+    assert!(ok.starts_with("MODEL OK"), "{ok}");
+    for frame in 0..frames {
+        if frame > 0 {
+            let (key, step, class) = clicks[frame - 1];
+            qemu.qmp_command(&format!(
+                r#"{{"execute":"send-key","arguments":{{"keys":[{{"type":"qcode","data":"{key}"}}]}}}}"#
+            ));
+            let next = firmware_app::step_class(gallery.class(), classes, step);
+            assert_eq!(next, class, "click {frame}");
+            gallery.set_class(next);
+        }
+        let label = gallery.class().map_or("any".to_string(), |k| k.to_string());
+        let line = qemu.wait_for(&format!("FRAME {frame}"), Duration::from_secs(120));
+        assert_eq!(line, format!("FRAME {frame} class={label}"));
+        let (w, h, rgb) = qemu.screendump(&format!("keys{frame}.ppm"));
+        save_png(
+            &workspace().join(format!(
+                "target/firmware-qemu/oled-keys-seed{seed}-frame{frame}.png"
+            )),
+            w,
+            h,
+            &rgb,
+        );
+        let shown = oled_levels(w, h, &rgb);
+        gallery.draw_frame(&mut host).unwrap();
+        let expected = host_levels(&host);
+        // The label column (x < 8) carries text exactly when a digit is asked for.
+        let label_pixels = (0..64 * 128)
+            .filter(|i| i % 128 < 8 && expected[*i] > 0)
+            .count();
+        assert_eq!(
+            label_pixels > 0,
+            gallery.class().is_some(),
+            "frame {frame} label"
+        );
+        assert!(
+            shown == expected,
+            "frame {frame}: {}",
+            describe_diff(&shown, &expected)
+        );
+    }
+    let status = qemu.wait_exit(Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "QEMU exit status {status}; console {:#?}",
+        qemu.transcript
+    );
+}

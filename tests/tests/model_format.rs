@@ -3,7 +3,8 @@
 
 use integration_tests::{encode_unchecked, small_model_bytes};
 use runtime::format::{
-    Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAX_LATENT_DIM, MAX_LAYERS,
+    Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN,
+    MAX_LATENT_DIM, MAX_LAYERS,
 };
 use runtime::{crc32, Field, Model, ModelError};
 
@@ -40,7 +41,10 @@ fn round_trip_is_byte_identical() {
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.to_vec(), bytes);
     assert_eq!(model.encoded_len().unwrap(), bytes.len());
-    assert_eq!(encode_unchecked(model.body(), FORMAT_VERSION_NO_PRIOR), bytes);
+    assert_eq!(
+        encode_unchecked(model.body(), FORMAT_VERSION_NO_PRIOR),
+        bytes
+    );
     let again = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model, again);
     assert_eq!(model.name(), "small");

@@ -63,15 +63,14 @@ struct SpecClass<'a> {
     label: &'a [u8],
     weight: u64,
     component_weights: Vec<u64>,
+    mean_bits: &'a [u8],
     scale_bits: &'a [u8],
     means: Vec<i64>,
     scales: Vec<i64>,
 }
 
-fn le_i16s(b: &[u8]) -> Vec<i64> {
-    b.chunks_exact(2)
-        .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])))
-        .collect()
+fn i8s(b: &[u8]) -> Vec<i64> {
+    b.iter().map(|&x| i64::from(x as i8)).collect()
 }
 
 fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
@@ -147,9 +146,10 @@ fn parse_v3(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>, Option<Vec<SpecClass<'_>
                         .chunks_exact(2)
                         .map(|c| u64::from(u16::from_le_bytes([c[0], c[1]])))
                         .collect(),
+                    mean_bits: r.bytes(),
                     scale_bits: r.bytes(),
-                    means: le_i16s(r.bytes()),
-                    scales: le_i16s(r.bytes()),
+                    means: i8s(r.bytes()),
+                    scales: i8s(r.bytes()),
                 })
                 .collect();
             prior = Some(classes);
@@ -252,7 +252,13 @@ fn spec_pick(u: u32, weights: &[u64]) -> usize {
 }
 
 /// Section 2a's draw: `class` on request, else picked by class weight.
-fn spec_draw(prior: &[SpecClass<'_>], d: usize, class: Option<usize>, rng: &mut SpecRng, t: &[u32]) -> Vec<i16> {
+fn spec_draw(
+    prior: &[SpecClass<'_>],
+    d: usize,
+    class: Option<usize>,
+    rng: &mut SpecRng,
+    t: &[u32],
+) -> Vec<i16> {
     let k = class.unwrap_or_else(|| {
         let w: Vec<u64> = prior.iter().map(|c| c.weight).collect();
         spec_pick(rng.next(), &w)
@@ -261,6 +267,7 @@ fn spec_draw(prior: &[SpecClass<'_>], d: usize, class: Option<usize>, rng: &mut 
     let comp = spec_pick(rng.next(), &c.component_weights);
     let eps: Vec<i64> = (0..d).map(|_| spec_normal(rng.next(), t)).collect();
     let tri = d * (d + 1) / 2;
+    let a = u32::from(c.mean_bits[comp]);
     let b = u32::from(c.scale_bits[comp]);
     let h = if b == 0 { 0 } else { 1i64 << (b - 1) };
     (0..d)
@@ -268,7 +275,7 @@ fn spec_draw(prior: &[SpecClass<'_>], d: usize, class: Option<usize>, rng: &mut 
             let acc: i64 = (0..=i)
                 .map(|j| c.scales[comp * tri + i * (i + 1) / 2 + j] * eps[j])
                 .sum();
-            (c.means[comp * d + i] + ((acc + h) >> b)).clamp(-32768, 32767) as i16
+            (c.means[comp * d + i] * (1 << (12 - a)) + ((acc + h) >> b)).clamp(-32768, 32767) as i16
         })
         .collect()
 }

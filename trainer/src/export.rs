@@ -14,9 +14,9 @@ use crate::data::{Dataset, PIXELS, SIDE};
 use crate::eval::{self, decode_float, HOST_SCRATCH};
 use crate::images;
 use crate::prior::{self, PriorSpec};
-use runtime::quantize_prior::OwnedPrior;
 use crate::train::{normals, rng_for};
 use crate::vae::{Dev, Vae};
+use runtime::quantize_prior::OwnedPrior;
 
 /// The decoder's float weights in the runtime quantizer's form.
 pub fn float_decoder(vae: &Vae) -> FloatDecoder {
@@ -187,7 +187,12 @@ pub fn digit_rows(model: &Model<'_>, seed: u64, per_row: usize) -> Result<Vec<Ve
         .context("the model has no class prior, so no digit can be requested")?;
     let mut out = Vec::new();
     for k in 0..classes {
-        out.extend(device_samples(model, seed.wrapping_add(k as u64), per_row, Some(k))?);
+        out.extend(device_samples(
+            model,
+            seed.wrapping_add(k as u64),
+            per_row,
+            Some(k),
+        )?);
     }
     Ok(out)
 }
@@ -357,7 +362,10 @@ pub fn export(
     );
     let mut q = quantize_decoder(dev, vae, train, seed, bits)?;
     if let Some(spec) = prior {
-        eprintln!("Fitting the class prior ({}) to the encoder means of the training images...", spec.name());
+        eprintln!(
+            "Fitting the class prior ({}) to the encoder means of the training images...",
+            spec.name()
+        );
     }
     q.model.prior = fitted_prior(dev, vae, train, prior, seed)?;
     let bytes = q.model.to_bytes()?;

@@ -16,8 +16,8 @@ use clap::{Args, Parser, Subcommand};
 use trainer::arch::Arch;
 use trainer::checkpoint::{self, LrSchedule, TrainConfig};
 use trainer::data::{self, DatasetKind};
-use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::prior::{Covariance, PriorSpec};
+use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::vae::{self, Dev};
 use trainer::{eval, export, images};
 
@@ -316,6 +316,15 @@ impl RunArgs {
         }
         Ok(arch)
     }
+    /// Where the digit judge is cached: `judge/` beside the run directory
+    /// (so `runs/judge` for the default runs).
+    fn judge_dir(&self, paths: &RunPaths) -> PathBuf {
+        paths
+            .dir
+            .parent()
+            .map_or_else(|| PathBuf::from("judge"), |p| p.join("judge"))
+    }
+
     fn paths(&self, arch: &Arch) -> RunPaths {
         RunPaths {
             dir: self
@@ -417,9 +426,10 @@ fn model_bytes(
     export::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
 }
 
-/// The judge (cached in runs/judge) and its figures for `model`.
+/// The judge (cached in `judge_dir`) and its figures for `model`.
 fn judge_figures(
     dev: &Dev,
+    judge_dir: &Path,
     model: &runtime::Model<'_>,
     train_set: &data::Dataset,
     test_set: &data::Dataset,
@@ -428,7 +438,7 @@ fn judge_figures(
 ) -> Result<trainer::judge::Judged> {
     let (judge, card) = trainer::judge::cached(
         dev,
-        &workspace().join("runs/judge"),
+        judge_dir,
         train_set,
         test_set,
         1,
@@ -487,8 +497,13 @@ fn run(cli: Cli) -> Result<()> {
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
             let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-            let bytes =
-                export::quantized_file(&dev, &vae, &state, &train_set, args.prior.spec()?.as_ref())?;
+            let bytes = export::quantized_file(
+                &dev,
+                &vae,
+                &state,
+                &train_set,
+                args.prior.spec()?.as_ref(),
+            )?;
             let model = runtime::Model::from_bytes(&bytes)?;
             let single = eval::nelbo(&dev, &vae, &test_set, state.config.seed, Some(&model))?;
             let q1 = single.quantized.context("quantized result")?;
@@ -511,17 +526,43 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
-            let judged = judge_figures(&dev, &model, &train_set, &test_set, state.config.seed, 1000)?;
+            let judged = judge_figures(
+                &dev,
+                &args.run.judge_dir(&paths),
+                &model,
+                &train_set,
+                &test_set,
+                state.config.seed,
+                1000,
+            )?;
             print!("{}", judged.lines());
         }
         Command::Judge(args) => {
             let (train_set, test_set) = cli.global.load()?;
-            let bytes = model_bytes(&dev, &cli.global, &args.run, &args.prior, args.model.as_deref(), &train_set)?;
+            let bytes = model_bytes(
+                &dev,
+                &cli.global,
+                &args.run,
+                &args.prior,
+                args.model.as_deref(),
+                &train_set,
+            )?;
             let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
-            let judged = judge_figures(&dev, &model, &train_set, &test_set, args.seed, args.count)?;
+            let judge_dir = match &args.model {
+                Some(_) => workspace().join("runs/judge"),
+                None => args
+                    .run
+                    .judge_dir(&args.run.paths(&args.run.arch(cli.global.dataset)?)),
+            };
+            let judged = judge_figures(
+                &dev, &judge_dir, &model, &train_set, &test_set, args.seed, args.count,
+            )?;
             print!("{}", judged.lines());
             if let Some(path) = &args.json {
-                trainer::atomic::write_atomic(path, serde_json::to_string_pretty(&judged)?.as_bytes())?;
+                trainer::atomic::write_atomic(
+                    path,
+                    serde_json::to_string_pretty(&judged)?.as_bytes(),
+                )?;
             }
         }
         Command::Quality(args) => {
@@ -569,7 +610,9 @@ fn run(cli: Cli) -> Result<()> {
                 Some(m) => m.with_extension(format!("samples-{}.png", args.seed)),
                 None => args
                     .run
-                    .paths(&args.run.arch(cli.global.dataset).unwrap_or_else(|_| trainer::arch::Arch::parse("mcu").expect("mcu is an architecture")))
+                    .paths(&args.run.arch(cli.global.dataset).unwrap_or_else(|_| {
+                        trainer::arch::Arch::parse("mcu").expect("mcu is an architecture")
+                    }))
                     .dir
                     .join(format!("samples-{}.png", args.seed)),
             });
@@ -591,8 +634,15 @@ fn run(cli: Cli) -> Result<()> {
                     None => None,
                     Some(label) => {
                         let prior = model.prior().context("the model has no class prior (format version 2): it cannot draw a requested digit")?;
-                        let labels: Vec<&str> = (0..prior.classes()).filter_map(|k| prior.label(k)).collect();
-                        Some(prior.class_of(label).with_context(|| format!("--digit {label}: the model's classes are {}", labels.join(", ")))?)
+                        let labels: Vec<&str> = (0..prior.classes())
+                            .filter_map(|k| prior.label(k))
+                            .collect();
+                        Some(prior.class_of(label).with_context(|| {
+                            format!(
+                                "--digit {label}: the model's classes are {}",
+                                labels.join(", ")
+                            )
+                        })?)
                     }
                 };
                 export::device_samples(&model, args.seed, args.count, class)?
@@ -602,7 +652,10 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(idx) = &args.idx {
                 let pixels: Vec<u8> = digits.concat();
                 let side = data::SIDE;
-                trainer::atomic::write_atomic(idx, &data::idx::encode_images(digits.len(), side, side, &pixels))?;
+                trainer::atomic::write_atomic(
+                    idx,
+                    &data::idx::encode_images(digits.len(), side, side, &pixels),
+                )?;
                 eprintln!("wrote {} ({} images, IDX)", idx.display(), digits.len());
             }
         }
@@ -654,9 +707,18 @@ fn run(cli: Cli) -> Result<()> {
             // The judge's figures go into the model card: judge the very
             // file that will be written.
             let judged = if args.judge_count > 0 && cli.global.dataset == DatasetKind::Mnist {
-                let bytes = export::quantized_file(&dev, &vae, &state, &train_set, prior_spec.as_ref())?;
+                let bytes =
+                    export::quantized_file(&dev, &vae, &state, &train_set, prior_spec.as_ref())?;
                 let model = runtime::Model::from_bytes(&bytes)?;
-                let judged = judge_figures(&dev, &model, &train_set, &test_set, state.config.seed, args.judge_count)?;
+                let judged = judge_figures(
+                    &dev,
+                    &args.run.judge_dir(&paths),
+                    &model,
+                    &train_set,
+                    &test_set,
+                    state.config.seed,
+                    args.judge_count,
+                )?;
                 print!("{}", judged.lines());
                 Some(judged)
             } else {

@@ -172,6 +172,30 @@ impl<'m, const W: usize> Gallery<'m, W> {
     }
 }
 
+/// The class after moving `step` places (+1 next, -1 previous, 0 stay)
+/// through the cycle "any digit", class 0, 1, ..., `classes - 1`, wrapping
+/// around. A model without classes stays at "any".
+///
+/// ```
+/// use firmware_app::step_class;
+/// assert_eq!(step_class(None, 10, 1), Some(0));
+/// assert_eq!(step_class(Some(9), 10, 1), None);
+/// assert_eq!(step_class(None, 10, -1), Some(9));
+/// assert_eq!(step_class(Some(4), 10, 0), Some(4));
+/// assert_eq!(step_class(None, 0, 1), None);
+/// ```
+pub fn step_class(class: Option<usize>, classes: usize, step: i32) -> Option<usize> {
+    // Position in the cycle: 0 is "any", k + 1 is class k.
+    let n = classes as i64 + 1;
+    let at = class.map_or(0, |k| k as i64 + 1);
+    let next = (at + i64::from(step)).rem_euclid(n);
+    if next == 0 {
+        None
+    } else {
+        usize::try_from(next - 1).ok()
+    }
+}
+
 /// Shows why the model was refused: a title and the error, wrapped to the
 /// display width, in white 6x10 text on black. Never panics.
 pub fn draw_error<D, C>(display: &mut D, error: &ModelError) -> Result<(), D::Error>

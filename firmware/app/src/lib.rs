@@ -18,5 +18,5 @@ pub mod gallery;
 pub mod layout;
 pub mod ssd0323;
 
-pub use gallery::{draw_error, Gallery};
+pub use gallery::{draw_error, step_class, Gallery};
 pub use layout::Layout;

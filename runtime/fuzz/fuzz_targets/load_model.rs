@@ -1,8 +1,11 @@
 //! Fuzzes the model loader and, for accepted models, the decoder.
 //!
-//! Inputs are used twice: as a raw file, and as a payload wrapped in a valid
-//! header and CRC, so the fuzzer also explores the postcard body and the
-//! validator instead of stopping at the checksum.
+//! Inputs are used three times: as a raw file, and as a payload wrapped in
+//! a valid header and CRC of version 2 and of version 3 (body + optional
+//! prior), so the fuzzer also explores the postcard body, the prior section
+//! and the validator instead of stopping at the checksum. Accepted models
+//! draw latents unconditionally and for every class (the prior's integer
+//! map), then decode them.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,22 +14,33 @@ use runtime::{Decoder, Digit, LatentSampler, Model};
 fn exercise(bytes: &[u8]) {
     let Ok(model) = Model::from_bytes(bytes) else { return };
     let Ok(mut decoder) = Decoder::<4096>::new(&model) else { return };
-    let z = LatentSampler::new(1).sample(model.latent_dim());
+    let mut sampler = LatentSampler::new(1);
+    let z = sampler.draw(&model, None);
     let mut digit = Digit::new();
-    let _ = decoder.decode(&z, &mut digit);
+    decoder.decode(&z, &mut digit).expect("validated model decodes");
+    let classes = model.prior().map_or(0, |p| p.classes());
+    for k in 0..classes {
+        let zk = sampler.draw(&model, Some(k));
+        decoder.decode(&zk, &mut digit).expect("validated model decodes");
+    }
     let mut logits = [0i16; 255 * 255];
     if let Some(out) = logits.get_mut(..model.pixel_count()) {
         decoder.decode_logits(&z, out).expect("validated model decodes");
     }
 }
 
-fuzz_target!(|data: &[u8]| {
-    exercise(data);
+fn wrapped(data: &[u8], version: u16) -> Vec<u8> {
     let mut file = Vec::with_capacity(data.len() + 14);
     file.extend_from_slice(b"VAEQ");
-    file.extend_from_slice(&runtime::format::FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&version.to_le_bytes());
     file.extend_from_slice(&(data.len() as u32).to_le_bytes());
     file.extend_from_slice(data);
     file.extend_from_slice(&runtime::crc32(data).to_le_bytes());
-    exercise(&file);
+    file
+}
+
+fuzz_target!(|data: &[u8]| {
+    exercise(data);
+    exercise(&wrapped(data, runtime::format::FORMAT_VERSION_NO_PRIOR));
+    exercise(&wrapped(data, runtime::format::FORMAT_VERSION));
 });

@@ -290,6 +290,7 @@ pub fn run(model: &Model<'_>) {
         "HASH digit {}",
         hash(digit.pixels().iter().map(|&p| u32::from(p)))
     ));
+    draws(&clock, model, &mut decoder, instructions);
 
     extern "C" {
         static __stext: u8;
@@ -308,4 +309,52 @@ pub fn run(model: &Model<'_>) {
         core::mem::size_of::<Digit>(),
         stack::top() - stack::deepest()
     ));
+}
+
+/// Latent draws as a device makes them: per class of the model's prior (if
+/// any) and unconditionally, with their hashes for the host; and what a
+/// draw costs next to the decode: sampling N(0, I) alone, a requested-digit
+/// draw (class prior: component pick, eps, `z = m + L eps`), and an
+/// unconditional draw from the prior's mixture.
+fn draws(clock: &Clock, model: &Model<'_>, decoder: &mut Decoder<'_, SCRATCH>, decode: u64) {
+    let classes = model.prior().map_or(0, |p| p.classes());
+    let mut sampler = LatentSampler::new(3);
+    let requests = (0..classes).map(Some).chain((0..10).map(|_| None));
+    let values = requests.flat_map(|class| {
+        let z = sampler.draw(model, class);
+        let v: heapless::Vec<u32, 64> = z.as_q12().iter().map(|&v| v as u16 as u32).collect();
+        v
+    });
+    println(format_args!("HASH draws {}", hash(values)));
+    let mut digit = Digit::new();
+    let z = sampler.draw(model, Some(7 % classes.max(1)));
+    let _ = decoder.decode(&z, &mut digit);
+    println(format_args!(
+        "HASH digit_class {}",
+        hash(digit.pixels().iter().map(|&p| u32::from(p)))
+    ));
+    let n = 10u64;
+    let dim = model.latent_dim();
+    let mut s = LatentSampler::new(5);
+    let plain = clock.instructions(|| {
+        for _ in 0..n {
+            let _ = s.sample(dim);
+        }
+    }) / n;
+    let class = clock.instructions(|| {
+        for k in 0..n {
+            let _ = s.draw(model, Some(k as usize % classes.max(1)));
+        }
+    }) / n;
+    let mixture = clock.instructions(|| {
+        for _ in 0..n {
+            let _ = s.draw(model, None);
+        }
+    }) / n;
+    let percent = |d: u64| (d.saturating_sub(plain)) * 10_000 / decode.max(1);
+    println(format_args!(
+        "core={CORE} draw classes={classes} sample_instructions={plain} class_draw_instructions={class} mixture_draw_instructions={mixture} class_draw_extra_vs_decode_bp={}",
+        percent(class)
+    ));
+    let _ = percent(mixture);
 }

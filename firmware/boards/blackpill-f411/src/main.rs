@@ -3,8 +3,9 @@
 //!
 //! Wiring: OLED VCC to 3V3, GND to GND, SCL to PB6, SDA to PB7 (most
 //! SSD1306 breakout boards have their own pull-ups; the internal ones are
-//! enabled too). The on-board KEY button (PA0) draws new digits at once;
-//! otherwise a new frame appears every 3 seconds.
+//! enabled too). The on-board KEY button (PA0) cycles the digit asked for
+//! ("any digit", then 0 to 9, shown at the top left) and draws new digits at
+//! once; otherwise a new frame of the same digit appears every 3 seconds.
 //!
 //! The board layer only: clocks, pins, I2C, the `ssd1306` driver. What is
 //! drawn comes from `firmware_app`, the same code as the emulated board and
@@ -14,7 +15,7 @@
 
 use cortex_m_rt::entry;
 use embedded_graphics::prelude::*;
-use firmware_app::{draw_error, Gallery};
+use firmware_app::{draw_error, step_class, Gallery};
 use panic_halt as _;
 use runtime::Model;
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
@@ -74,12 +75,15 @@ fn main() -> ! {
     loop {
         let _ = gallery.draw_frame(&mut display);
         let _ = display.flush();
-        // Wait for the next frame, or the KEY button (active low).
+        // Wait for the next frame, or a click of the KEY button (active
+        // low): the next digit, acted on when the button is released.
         for _ in 0..FRAME_MS / 10 {
             if key.is_low() {
                 while key.is_low() {
                     delay.delay_ms(10);
                 }
+                let next = step_class(gallery.class(), gallery.classes(), 1);
+                gallery.set_class(next);
                 break;
             }
             delay.delay_ms(10);

@@ -7,11 +7,14 @@
 //! Arguments (semihosting command line, e.g. QEMU's `-append`):
 //! `seed=N` (default 1), `frames=N` (exit after N frames; default: forever),
 //! `step` (after each frame, wait for a byte on the semihosting console
-//! before going on: lets a test capture every frame). Speed is measured by
-//! the separate benchmark firmware (`firmware/boards/bench`).
+//! before going on: lets a test capture every frame), `keys` (after each
+//! frame, wait for a button: Up/Down choose the digit, "any" then 0 to 9,
+//! Select draws new ones). Speed is measured by the separate benchmark
+//! firmware (`firmware/boards/bench`).
 #![no_std]
 #![no_main]
 
+mod buttons;
 mod pl022;
 #[path = "../../semihosting.rs"]
 mod semihosting;
@@ -38,6 +41,7 @@ struct Args {
     seed: u64,
     frames: Option<u32>,
     step: bool,
+    keys: bool,
 }
 
 fn parse_args(line: &str) -> Args {
@@ -45,12 +49,14 @@ fn parse_args(line: &str) -> Args {
         seed: 1,
         frames: None,
         step: false,
+        keys: false,
     };
     for word in line.split_ascii_whitespace() {
         match word.split_once('=') {
             Some(("seed", v)) => args.seed = v.parse().unwrap_or(1),
             Some(("frames", v)) => args.frames = v.parse().ok(),
             None if word == "step" => args.step = true,
+            None if word == "keys" => args.keys = true,
             _ => {}
         }
     }
@@ -123,12 +129,38 @@ where
             semihosting::exit(false)
         }
     };
+    let mut buttons = buttons::Buttons::init();
     loop {
         let frame = gallery.frames_drawn();
         let _ = gallery.draw_frame(display);
         let _ = display.flush();
-        semihosting::println(format_args!("FRAME {frame}"));
-        wait_or_exit(args, frame);
+        match gallery.class() {
+            Some(k) => semihosting::println(format_args!("FRAME {frame} class={k}")),
+            None => semihosting::println(format_args!("FRAME {frame} class=any")),
+        }
+        if args.keys {
+            if args.frames.is_some_and(|n| frame + 1 >= n) {
+                semihosting::exit(true);
+            }
+            let classes = gallery.classes();
+            let next = loop {
+                if let Some(b) = buttons.poll() {
+                    break b;
+                }
+            };
+            gallery.set_class(firmware_app::step_class(gallery.class(), classes, next_step(next)));
+        } else {
+            wait_or_exit(args, frame);
+        }
+    }
+}
+
+/// How a button moves through the digits.
+fn next_step(button: buttons::Button) -> i32 {
+    match button {
+        buttons::Button::Up => 1,
+        buttons::Button::Down => -1,
+        buttons::Button::Select => 0,
     }
 }
 
