@@ -109,3 +109,78 @@ fn decoded_digit_draws_its_own_pixels() {
         }
     }
 }
+
+/// A small model (latent 3) with a prior of ten classes.
+fn model_with_prior() -> Vec<u8> {
+    let d = 3;
+    let dec = integration_tests::random_float_decoder(21, d, &[8], 28, 28);
+    let mut q = runtime::quantize::quantize(
+        &dec,
+        &integration_tests::normal_latents(22, 64, d),
+        runtime::quantize::Calibration::Max,
+        "prior",
+    )
+    .unwrap();
+    let classes = (0..10)
+        .map(|k| runtime::quantize_prior::FloatClass {
+            label: k.to_string(),
+            weight: 1.0,
+            components: vec![runtime::quantize_prior::FloatComponent {
+                weight: 1.0,
+                mean: vec![0.3 * k as f64 - 1.5, 0.5, -0.25],
+                scale: vec![0.5, 0.1, 0.4, -0.2, 0.05, 0.3],
+            }],
+        })
+        .collect();
+    q.prior = runtime::quantize_prior::FloatPrior { classes }.quantize(d);
+    q.to_bytes().unwrap()
+}
+
+#[test]
+fn gallery_draws_the_requested_digit_and_labels_it() {
+    let bytes = model_with_prior();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let size = Size::new(64, 64);
+    let mut gallery = firmware_app::Gallery::<16>::new(&model, 4, size).unwrap();
+    assert_eq!(gallery.classes(), 10);
+    gallery.set_class(Some(10)); // no such class: any digit
+    assert_eq!(gallery.class(), None);
+    gallery.set_class(Some(3));
+    assert_eq!(gallery.class(), Some(3));
+    let mut display = MockDisplay::<Gray8>::new();
+    display.set_allow_overdraw(true);
+    gallery.draw_frame(&mut display).unwrap();
+    // The cells hold the class-3 draws of LatentSampler::new(4), in order.
+    let layout = gallery.layout();
+    let mut sampler = LatentSampler::new(4);
+    let mut decoder = Decoder::<16>::new(&model).unwrap();
+    let mut digit = Digit::new();
+    for cell in 0..layout.cells() {
+        decoder
+            .decode(&sampler.draw(&model, Some(3)), &mut digit)
+            .unwrap();
+        let at = layout.cell(cell);
+        for (i, &g) in digit.pixels().iter().enumerate() {
+            let p = at + Point::new(i as i32 % 28, i as i32 / 28);
+            assert_eq!(
+                display.get_pixel(p),
+                Some(Gray8::new(g)),
+                "cell {cell} {p:?}"
+            );
+        }
+    }
+    // The label "3" is white text left of the grid.
+    let lit = |d: &MockDisplay<Gray8>| {
+        (0..layout.origin.x)
+            .flat_map(|x| (0..64).map(move |y| Point::new(x, y)))
+            .filter(|&p| d.get_pixel(p) == Some(Gray8::new(255)))
+            .count()
+    };
+    assert!(lit(&display) > 3, "label drawn");
+    // Any digit: no label.
+    gallery.set_class(None);
+    let mut plain = MockDisplay::<Gray8>::new();
+    plain.set_allow_overdraw(true);
+    gallery.draw_frame(&mut plain).unwrap();
+    assert_eq!(lit(&plain), 0);
+}

@@ -219,7 +219,7 @@ fn bad_priors_get_typed_errors() {
     let bytes: &'static [u8] = Box::leak(model_with_prior(6, 3, 2).into_boxed_slice());
     let model = Model::from_bytes(bytes).unwrap();
     let good = model.prior().unwrap().clone();
-    let with = |edit: &dyn Fn(&mut Prior<'static>)| edited(&bytes, &good, edit);
+    let with = |edit: &dyn Fn(&mut Prior<'static>)| edited(bytes, &good, edit);
     assert_eq!(with(&|p| p.classes.clear()), ModelError::PriorEmpty);
     assert_eq!(
         with(&|p| p.classes[1].label = ""),

@@ -41,7 +41,16 @@ fn bad_flags_and_paths_are_errors() {
         trainer().args(["sample", "--run-dir"]).arg(empty.path()),
         "not a safetensors file",
     );
-    for sub in ["fetch-data", "train", "eval", "sample", "export"] {
+    fails_with(
+        trainer().args(["sample", "--model", "/no/such/model.postcard"]),
+        "reading model file /no/such/model.postcard",
+    );
+    fails_with(
+        trainer().args(["export", "--prior-temperature", "0"]),
+        "--prior-temperature",
+    );
+    fails_with(trainer().args(["judge", "--prior", "wide"]), "--prior");
+    for sub in ["fetch-data", "train", "eval", "sample", "export", "judge"] {
         let out = trainer().args([sub, "--help"]).output().unwrap();
         assert!(
             out.status.success() && !out.stdout.is_empty(),
@@ -82,9 +91,27 @@ fn export_end_to_end_on_synthetic_data() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("training `dec4x16` first"), "{stderr}");
-    for f in ["dec4x16.postcard", "dec4x16.json", "dec4x16.png"] {
+    for f in [
+        "dec4x16.postcard",
+        "dec4x16.json",
+        "dec4x16.png",
+        "dec4x16-digits.png",
+    ] {
         assert!(models.join(f).exists(), "{f} missing");
     }
+    // The card carries the judge's figures (a judge trained on the
+    // synthetic set, cached beside the run) and the prior.
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("dec4x16.json")).unwrap()).unwrap();
+    assert_eq!(card["prior"]["classes"], 10);
+    assert!(card["judge"]["requested"]["requested_drawn"].is_number());
+    assert!(
+        card["judge"]["test_set"]["inception_score"]
+            .as_f64()
+            .unwrap()
+            >= 1.0
+    );
+    assert!(root.path().join("judge/judge.bin").exists());
     for f in [
         "checkpoint.safetensors",
         "metrics.csv",
@@ -97,7 +124,49 @@ fn export_end_to_end_on_synthetic_data() {
         assert!(run.join(f).exists(), "{f} missing");
     }
     let bytes = std::fs::read(models.join("dec4x16.postcard")).unwrap();
-    runtime::Model::from_bytes(&bytes).unwrap();
+    let model = runtime::Model::from_bytes(&bytes).unwrap();
+    assert_eq!(model.format_version(), 3);
+    // Digits drawn from the exported file alone, as a device draws them,
+    // written as an IDX file any MNIST tool reads.
+    let idx = root.path().join("sevens.idx");
+    let png = root.path().join("sevens.png");
+    let out = trainer()
+        .args([
+            "sample", "--digit", "7", "--count", "12", "--seed", "3", "--model",
+        ])
+        .arg(models.join("dec4x16.postcard"))
+        .arg("--idx")
+        .arg(&idx)
+        .arg("--out")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let images = trainer::data::idx::read_images(&idx, 28, 28).unwrap();
+    assert_eq!(images.count, 12);
+    let class = model.prior().unwrap().class_of("7").unwrap();
+    let mut sampler = runtime::LatentSampler::new(3);
+    let mut decoder = runtime::Decoder::<64>::new(&model).unwrap();
+    let mut digit = runtime::Digit::new();
+    decoder
+        .decode(&sampler.draw(&model, Some(class)), &mut digit)
+        .unwrap();
+    assert_eq!(
+        &images.pixels[..784],
+        digit.pixels(),
+        "first image is the device's first draw"
+    );
+    assert!(png.exists());
+    fails_with(
+        trainer()
+            .args(["sample", "--digit", "x", "--model"])
+            .arg(models.join("dec4x16.postcard")),
+        "the model's classes are 0, 1",
+    );
     // A second export from the finished checkpoint writes the same model.
     let again = export();
     assert!(again.status.success());

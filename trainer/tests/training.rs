@@ -4,6 +4,8 @@
 
 mod common;
 
+use trainer::prior::PriorSpec;
+
 use dfdx::prelude::HasShape;
 use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
@@ -153,10 +155,56 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
         models.path(),
         4,
         &[],
+        Some(&PriorSpec::DEFAULT),
+        None,
     )
     .unwrap();
     let bytes = std::fs::read(&files.model).unwrap();
     let model = Model::from_bytes(&bytes).expect("exported model loads in the runtime");
+    // The prior: per label, a Gaussian at the mean of that label's encoder
+    // means, its variances the encoder means' times temperature^2, kept to
+    // the i8 grid's precision.
+    let prior = model.prior().expect("export writes the prior");
+    assert_eq!(prior.classes(), 10);
+    let means = trainer::prior::encoder_means(&dev, &vae, &train_set);
+    for k in 0..10usize {
+        let rows: Vec<usize> = (0..train_set.len())
+            .filter(|&i| usize::from(train_set.labels[i]) == k)
+            .collect();
+        let class = &prior.classes[prior.class_of(&k.to_string()).unwrap()];
+        assert_eq!(usize::from(class.weight) > 0, !rows.is_empty());
+        let a = class.mean_bits[0];
+        let b = class.scale_bits[0];
+        for dim in 0..4 {
+            let avg: f64 = rows
+                .iter()
+                .map(|&r| f64::from(means[r * 4 + dim]))
+                .sum::<f64>()
+                / rows.len() as f64;
+            let stored = f64::from(class.means[dim] as i8) / f64::from(1u32 << a);
+            assert!(
+                (stored - avg).abs() <= 0.51 / f64::from(1u32 << a) + 1e-6,
+                "class {k} dim {dim}: {stored} vs {avg}"
+            );
+            let var: f64 = rows
+                .iter()
+                .map(|&r| (f64::from(means[r * 4 + dim]) - avg).powi(2))
+                .sum::<f64>()
+                / rows.len() as f64
+                + 1e-4;
+            // Row `dim` of L: entries dim(dim+1)/2 ..= dim(dim+1)/2 + dim.
+            let start = dim * (dim + 1) / 2;
+            let l_var: f64 = (0..=dim)
+                .map(|j| (f64::from(class.scales[start + j] as i8) / f64::from(1u32 << b)).powi(2))
+                .sum();
+            let t2 = PriorSpec::DEFAULT.temperature.powi(2);
+            assert!(
+                (l_var - t2 * var).abs() <= 0.05 * t2 * var + 4.0 / f64::from(1u32 << b),
+                "class {k} dim {dim}: variance {l_var} vs {}",
+                t2 * var
+            );
+        }
+    }
     assert_eq!(
         (
             model.latent_dim(),
@@ -284,6 +332,8 @@ fn int4_export_loads_in_runtime_and_is_named_apart() {
         models.path(),
         1,
         &[],
+        None,
+        None,
     )
     .unwrap();
     assert!(

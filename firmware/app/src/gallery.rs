@@ -3,7 +3,10 @@
 
 use core::fmt::Write;
 
-use embedded_graphics::mono_font::{ascii::FONT_6X10, MonoTextStyle};
+use embedded_graphics::mono_font::{
+    ascii::{FONT_10X20, FONT_6X10},
+    MonoTextStyle,
+};
 use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
 use runtime::{DecodeError, Decoder, Digit, FromGrey, Latent, LatentSampler, Model, ModelError};
@@ -121,8 +124,9 @@ impl<'m, const W: usize> Gallery<'m, W> {
     }
 
     /// Clears the display and fills every cell with a fresh digit. When a
-    /// class is asked for, its label is written in white 6x10 text at the
-    /// top left, in the margin beside the digits.
+    /// class is asked for, its label is written in white text at the top
+    /// left, in the margin beside the digits: 10x20 where the margin has
+    /// room for it, else 6x10.
     pub fn draw_frame<D, C>(&mut self, display: &mut D) -> Result<(), D::Error>
     where
         D: DrawTarget<Color = C>,
@@ -133,7 +137,12 @@ impl<'m, const W: usize> Gallery<'m, W> {
             .class
             .and_then(|k| self.decoder.model().prior().and_then(|p| p.label(k)));
         if let Some(label) = label {
-            let style = MonoTextStyle::new(&FONT_6X10, C::from_grey(255, Point::zero()));
+            let font = if self.layout.origin.x >= 12 {
+                &FONT_10X20
+            } else {
+                &FONT_6X10
+            };
+            let style = MonoTextStyle::new(font, C::from_grey(255, Point::zero()));
             let at = Point::new(1, self.layout.origin.y);
             Text::with_baseline(label, at, style, Baseline::Top).draw(display)?;
         }

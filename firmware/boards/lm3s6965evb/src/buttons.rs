@@ -54,10 +54,22 @@ impl Buttons {
     /// Enables GPIO E and F, with pull-ups and digital inputs on the pins.
     pub fn init() -> Self {
         write(SYSCTL_RCGC2, read(SYSCTL_RCGC2) | (1 << 4) | (1 << 5));
-        write(GPIO_E + GPIO_PUR, read(GPIO_E + GPIO_PUR) | u32::from(UP | DOWN));
-        write(GPIO_E + GPIO_DEN, read(GPIO_E + GPIO_DEN) | u32::from(UP | DOWN));
-        write(GPIO_F + GPIO_PUR, read(GPIO_F + GPIO_PUR) | u32::from(SELECT));
-        write(GPIO_F + GPIO_DEN, read(GPIO_F + GPIO_DEN) | u32::from(SELECT));
+        write(
+            GPIO_E + GPIO_PUR,
+            read(GPIO_E + GPIO_PUR) | u32::from(UP | DOWN),
+        );
+        write(
+            GPIO_E + GPIO_DEN,
+            read(GPIO_E + GPIO_DEN) | u32::from(UP | DOWN),
+        );
+        write(
+            GPIO_F + GPIO_PUR,
+            read(GPIO_F + GPIO_PUR) | u32::from(SELECT),
+        );
+        write(
+            GPIO_F + GPIO_DEN,
+            read(GPIO_F + GPIO_DEN) | u32::from(SELECT),
+        );
         let mut b = Buttons { last: [false; 3] };
         b.last = b.levels();
         b

@@ -148,7 +148,11 @@ where
                     break b;
                 }
             };
-            gallery.set_class(firmware_app::step_class(gallery.class(), classes, next_step(next)));
+            gallery.set_class(firmware_app::step_class(
+                gallery.class(),
+                classes,
+                next_step(next),
+            ));
         } else {
             wait_or_exit(args, frame);
         }
