@@ -47,12 +47,6 @@ fn le_u16(bytes: &[u8], i: usize) -> u16 {
     le_i16(bytes, i) as u16
 }
 
-/// The i8 at index `i` of `bytes`, widened (0 if absent).
-#[inline(always)]
-fn i8_at(bytes: &[u8], i: usize) -> i32 {
-    i32::from(bytes.get(i).map_or(0, |&b| b as i8))
-}
-
 /// Index of the entry picked by the draw `u` among `n` entries weighted by
 /// `weight(i)` (see the module docs). Returns `n - 1` if the weights sum
 /// to zero, which validation rules out.
@@ -90,20 +84,30 @@ impl<'a> ClassPrior<'a> {
         let bits = u32::from(self.scale_bits.get(c).copied().unwrap_or(0)).min(31);
         let half = if bits == 0 { 0 } else { 1i32 << (bits - 1) };
         let tri = triangle_len(dim);
-        let mean_at = c.wrapping_mul(dim);
-        let mut row_start = c.wrapping_mul(tri);
+        let start = c.wrapping_mul(tri);
+        // Validation guarantees these lengths; empty slices only if not.
+        let scales = self
+            .scales
+            .get(start..start.wrapping_add(tri))
+            .unwrap_or(&[]);
+        let start = c.wrapping_mul(dim);
+        let means = self
+            .means
+            .get(start..start.wrapping_add(dim))
+            .unwrap_or(&[]);
         let mut out: heapless::Vec<i16, { crate::format::MAX_LATENT_DIM }> = heapless::Vec::new();
-        for i in 0..dim {
+        let mut rest = scales;
+        for (i, &mean) in means.iter().enumerate() {
+            let (row, tail) = rest
+                .split_at_checked(i.wrapping_add(1))
+                .unwrap_or((rest, &[]));
+            rest = tail;
             // |L_ij| <= 128, |eps_j| <= 2^15 and at most 64 terms: the sum
             // stays within 2^28.
-            let mut acc = 0i32;
-            for (j, &e) in eps.iter().take(i.wrapping_add(1)).enumerate() {
-                acc = acc.wrapping_add(
-                    i8_at(self.scales, row_start.wrapping_add(j)).wrapping_mul(i32::from(e)),
-                );
-            }
-            row_start = row_start.wrapping_add(i).wrapping_add(1);
-            let mean = i8_at(self.means, mean_at.wrapping_add(i)) << (LATENT_FRAC_BITS - a);
+            let acc = row.iter().zip(eps).fold(0i32, |acc, (&l, &e)| {
+                acc.wrapping_add(i32::from(l as i8).wrapping_mul(i32::from(e)))
+            });
+            let mean = i32::from(mean as i8) << (LATENT_FRAC_BITS - a);
             let z = mean.wrapping_add(acc.wrapping_add(half) >> bits);
             let _ = out.push(z.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16);
         }

@@ -284,6 +284,7 @@ fn buttons_choose_the_digit_and_the_screen_follows() {
             describe_diff(&shown, &expected)
         );
     }
+    qemu.send_byte(); // the last frame was seen: let the firmware exit
     let status = qemu.wait_exit(Duration::from_secs(60));
     assert!(
         status.success(),

@@ -81,6 +81,9 @@ struct QualityArgs {
     /// Folder for the sample grids (one PNG per run).
     #[arg(long, default_value = "docs/quality")]
     grids: PathBuf,
+    /// Skip the digit judge (and the default class prior it judges).
+    #[arg(long)]
+    no_judge: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -567,6 +570,18 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Quality(args) => {
             let (train_set, test_set) = cli.global.load()?;
+            let judge = if args.no_judge || cli.global.dataset != DatasetKind::Mnist {
+                None
+            } else {
+                Some(trainer::judge::cached(
+                    &dev,
+                    &workspace().join("runs/judge"),
+                    &train_set,
+                    &test_set,
+                    1,
+                    trainer::judge::EPOCHS,
+                )?)
+            };
             for spec in &args.runs {
                 let (dir, bits) = match spec.rsplit_once('@') {
                     Some((d, "4")) => (PathBuf::from(d), Some(4)),
@@ -585,6 +600,7 @@ fn run(cli: Cli) -> Result<()> {
                     &test_set,
                     args.iw_samples,
                     &args.grids,
+                    judge.as_ref().map(|(j, c)| (j, c)),
                 )?;
                 eprintln!(
                     "  {}: {} bytes, quantized -ELBO {:.3}",

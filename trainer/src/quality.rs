@@ -37,6 +37,24 @@ pub struct Row {
     pub train_seconds: f64,
     /// Where the grid of 64 device samples went.
     pub grid: PathBuf,
+    /// The digit judge's figures with the default class prior (rows saved
+    /// before the judge existed have none).
+    #[serde(default)]
+    pub judged: Option<JudgedRow>,
+}
+
+/// The judge's headline figures for a table row.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct JudgedRow {
+    /// The prior (e.g. `full-k1-t0.5`) and its bytes in the model file.
+    pub prior: String,
+    /// Bytes of the prior's arrays.
+    pub prior_bytes: usize,
+    /// Share of requested digits drawn, averaged over classes, and the
+    /// lowest class.
+    pub requested_drawn: (f64, f64),
+    /// Unconditional draws: inception score and share with confidence > 0.9.
+    pub unconditional: (f64, f64),
 }
 
 /// Saves `row` next to its grid (`<grids>/<name>.json`), so that the table
@@ -66,7 +84,10 @@ pub fn saved_rows(grids: &Path) -> Result<Vec<Row>> {
 }
 
 /// Evaluates the run in `dir` (with `bits` bits per weight, default the
-/// run's own); writes its sample grid into `grids`.
+/// run's own); writes its sample grid into `grids`. With a judge, the model
+/// also gets the default class prior and the judge's figures (1,000 draws
+/// per class).
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     dev: &Dev,
     dir: &Path,
@@ -75,14 +96,42 @@ pub fn evaluate(
     test_set: &Dataset,
     iw_samples: usize,
     grids: &Path,
+    judge: Option<(&crate::judge::Judge, &crate::judge::JudgeCard)>,
 ) -> Result<Row> {
     let (vae, state) = train::load_run(dev, dir)
         .with_context(|| format!("loading the run in {}", dir.display()))?;
     let seed = state.config.seed;
     let bits = bits.unwrap_or(state.config.weight_bits);
-    let q = export::quantize_decoder(dev, &vae, train_set, seed, bits)?;
+    let mut q = export::quantize_decoder(dev, &vae, train_set, seed, bits)?;
+    let spec = crate::prior::PriorSpec::DEFAULT;
+    if judge.is_some() {
+        q.model.prior = export::fitted_prior(dev, &vae, train_set, Some(&spec), seed)?;
+    }
+    let prior_bytes = q.model.prior.as_ref().map_or(0, |p| p.array_bytes());
     let bytes = q.model.to_bytes()?;
     let model = Model::from_bytes(&bytes)?;
+    let judged = match judge {
+        Some((j, card)) => {
+            let r = crate::judge::judge_model(j, card, dev, &model, test_set, seed, 1000)?;
+            let req = r
+                .requested
+                .as_ref()
+                .context("the prior gives requested draws")?;
+            Some(JudgedRow {
+                prior: spec.name(),
+                prior_bytes,
+                requested_drawn: (
+                    req.requested_drawn,
+                    req.requested_drawn_per_class
+                        .iter()
+                        .copied()
+                        .fold(1.0, f64::min),
+                ),
+                unconditional: (r.unconditional.inception_score, r.unconditional.confident),
+            })
+        }
+        None => None,
+    };
     let single = eval::nelbo(dev, &vae, test_set, seed, Some(&model))?;
     let quantized = single.quantized.context("quantized result")?;
     let iw = eval::iwae(dev, &vae, test_set, iw_samples, seed, Some(&model))?;
@@ -135,6 +184,7 @@ pub fn evaluate(
         iwae: (iw.float, iw.quantized.unwrap_or(f64::NAN)),
         train_seconds: state.training_seconds,
         grid,
+        judged,
     })
 }
 
@@ -144,12 +194,12 @@ pub fn table(rows: &[Row], iw_samples: usize, grids_rel: &str) -> String {
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| a.quantized_nelbo.total_cmp(&b.quantized_nelbo));
     let mut s = format!(
-        "| run | decoder | training | weight bytes | MACs/digit | float -ELBO | quantized -ELBO | IWAE k={iw_samples} float / quantized | train s | samples |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "| run | decoder | training | weight bytes | MACs/digit | float -ELBO | quantized -ELBO | IWAE k={iw_samples} float / quantized | train s | judge: prior (bytes), requested drawn (lowest class), unconditional IS / confident | samples |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in sorted {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} / {:.3} | {:.0} | [grid]({grids_rel}/{}.png) |",
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} / {:.3} | {:.0} | {} | [grid]({grids_rel}/{}.png) |",
             r.name,
             r.decoder,
             r.training,
@@ -160,6 +210,18 @@ pub fn table(rows: &[Row], iw_samples: usize, grids_rel: &str) -> String {
             r.iwae.0,
             r.iwae.1,
             r.train_seconds,
+            r.judged.as_ref().map_or_else(
+                || "-".to_string(),
+                |j| format!(
+                    "{} ({} B), {:.2}% ({:.1}%), {:.2} / {:.1}%",
+                    j.prior,
+                    j.prior_bytes,
+                    100.0 * j.requested_drawn.0,
+                    100.0 * j.requested_drawn.1,
+                    j.unconditional.0,
+                    100.0 * j.unconditional.1
+                )
+            ),
             r.name
         );
     }

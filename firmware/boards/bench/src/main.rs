@@ -34,7 +34,9 @@ fn main() -> ! {
     static SINK: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
     if let Ok(model) = Model::from_bytes(&MODEL_BYTES.0) {
         if let Ok(mut decoder) = Decoder::<128>::new(&model) {
-            let z = LatentSampler::new(1).sample(model.latent_dim());
+            // A requested digit: the class prior's map (N(0, I) for a
+            // model without a prior).
+            let z = LatentSampler::new(1).draw(&model, Some(7));
             let mut digit = Digit::new();
             let _ = decoder.decode(&z, &mut digit);
             let sum = digit.pixels().iter().fold(0u8, |a, &p| a.wrapping_add(p));

@@ -9,7 +9,8 @@
 //! `step` (after each frame, wait for a byte on the semihosting console
 //! before going on: lets a test capture every frame), `keys` (after each
 //! frame, wait for a button: Up/Down choose the digit, "any" then 0 to 9,
-//! Select draws new ones). Speed is measured by the separate benchmark
+//! Select draws new ones; with `frames=N`, after the last frame wait for a
+//! byte on the semihosting console, then exit). Speed is measured by the separate benchmark
 //! firmware (`firmware/boards/bench`).
 #![no_std]
 #![no_main]
@@ -140,6 +141,8 @@ where
         }
         if args.keys {
             if args.frames.is_some_and(|n| frame + 1 >= n) {
+                // The last frame stays up until the host has seen it.
+                semihosting::read_byte();
                 semihosting::exit(true);
             }
             let classes = gallery.classes();
