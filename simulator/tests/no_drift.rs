@@ -19,8 +19,9 @@ fn expected_rgb<C: FromGrey + Into<Rgb888>>(model: &Model<'_>, size: Size, seed:
     let mut greys: Vec<Option<u8>> = vec![None; w * h];
     for cell in 0..layout.cells() {
         let mut digit = Digit::new();
+        // Any digit: the model's class prior (its mixture over classes).
         decoder
-            .decode(&sampler.sample(model.latent_dim()), &mut digit)
+            .decode(&sampler.draw(model, None), &mut digit)
             .unwrap();
         let origin = layout.cell(cell);
         let s = layout.scale as usize;
