@@ -132,7 +132,7 @@ fn encoded_size<T: Serialize + ?Sized>(value: &T) -> usize {
 }
 
 /// Bytes of postcard's LEB128 varint for a length.
-pub(crate) fn varint_len(n: usize) -> usize {
+pub fn varint_len(n: usize) -> usize {
     let bits = usize::BITS - n.leading_zeros();
     bits.div_ceil(7).max(1) as usize
 }

@@ -87,6 +87,7 @@ pub use image::{Digit, GrayImage};
 pub use latent::{Latent, LatentSampler};
 pub use model::{Model, WriteError};
 pub use normal::{next_normal_q12, normal_q12};
+pub use prior::PriorView;
 pub use prng::Rng;
 pub use requant::{requantize, requantize_fast};
 pub use sigmoid::grey_of_logit;

@@ -9,11 +9,12 @@
 use crate::crc32::crc32;
 use crate::error::{Field, ModelError};
 use crate::format::{
-    Activation, Layer, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN,
-    MAGIC, MAX_ABS_BIAS, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN,
+    Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAGIC,
+    MAX_ABS_BIAS, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN,
     TRAILER_LEN,
 };
 use crate::layout;
+use crate::prior::PriorView;
 
 /// A validated model whose weights borrow from the bytes it was loaded from.
 ///
@@ -27,7 +28,7 @@ use crate::layout;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model<'a> {
     body: ModelBody<'a>,
-    prior: Option<Prior<'a>>,
+    prior: Option<PriorView<'a>>,
 }
 
 /// Why a model could not be written.
@@ -114,12 +115,16 @@ impl<'a> Model<'a> {
         }
         let (body, rest) = postcard::take_from_bytes::<ModelBody<'a>>(payload)
             .map_err(|_| ModelError::Malformed)?;
-        // Version 3 appends the optional prior section after the body.
-        let (prior, rest) = if version == FORMAT_VERSION {
-            postcard::take_from_bytes::<Option<Prior<'a>>>(rest)
-                .map_err(|_| ModelError::Malformed)?
-        } else {
-            (None, rest)
+        // Version 3 appends the optional prior section after the body: a
+        // tag byte (0 none, 1 some), then the prior, kept in place.
+        let (prior, rest) = match (version == FORMAT_VERSION, rest.split_first()) {
+            (false, _) => (None, rest),
+            (true, Some((0, tail))) => (None, tail),
+            (true, Some((1, tail))) => {
+                let (view, tail) = crate::prior::parse(tail)?;
+                (Some(view), tail)
+            }
+            (true, _) => return Err(ModelError::Malformed),
         };
         if !rest.is_empty() {
             return Err(ModelError::PayloadTooLong(rest.len()));
@@ -130,7 +135,11 @@ impl<'a> Model<'a> {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
-        Self::from_parts(body, prior)
+        validate(&body)?;
+        if let Some(view) = &prior {
+            crate::prior::validate(view, usize::from(body.latent_dim))?;
+        }
+        Ok(Model { body, prior })
     }
 
     /// Validates a model body built in memory (for example by a quantizer).
@@ -146,18 +155,28 @@ impl<'a> Model<'a> {
         Self::from_parts(body, None)
     }
 
-    /// Validates a model body with an optional latent prior (see
-    /// [`crate::prior`] for the prior's invariants).
-    pub fn from_parts(body: ModelBody<'a>, prior: Option<Prior<'a>>) -> Result<Self, ModelError> {
+    /// Validates a model body with an optional latent prior given as its
+    /// postcard encoding (a [`crate::format::Prior`]: class count, then the
+    /// classes; see [`crate::prior`] for the invariants). The prior must use
+    /// every byte.
+    pub fn from_parts(body: ModelBody<'a>, prior: Option<&'a [u8]>) -> Result<Self, ModelError> {
         validate(&body)?;
-        if let Some(p) = &prior {
-            crate::prior::validate(p, usize::from(body.latent_dim))?;
-        }
+        let prior = match prior {
+            None => None,
+            Some(bytes) => {
+                let (view, rest) = crate::prior::parse(bytes)?;
+                if !rest.is_empty() {
+                    return Err(ModelError::PayloadTooLong(rest.len()));
+                }
+                crate::prior::validate(&view, usize::from(body.latent_dim))?;
+                Some(view)
+            }
+        };
         Ok(Model { body, prior })
     }
 
     /// The learned latent prior, if the file has one (version 3).
-    pub fn prior(&self) -> Option<&Prior<'a>> {
+    pub fn prior(&self) -> Option<&PriorView<'a>> {
         self.prior.as_ref()
     }
 
@@ -235,11 +254,11 @@ impl<'a> Model<'a> {
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         let mut payload = postcard::experimental::serialized_size(&self.body)
             .map_err(|_| WriteError::BufferTooSmall)?;
-        if self.prior.is_some() {
-            payload = payload.saturating_add(
-                postcard::experimental::serialized_size(&self.prior)
-                    .map_err(|_| WriteError::BufferTooSmall)?,
-            );
+        if let Some(p) = &self.prior {
+            payload = payload
+                .saturating_add(1)
+                .saturating_add(crate::format::varint_len(p.classes()))
+                .saturating_add(p.encoded_classes().len());
         }
         Ok(HEADER_LEN
             .saturating_add(payload)
@@ -254,14 +273,24 @@ impl<'a> Model<'a> {
         let mut payload_len = postcard::to_slice(&self.body, rest)
             .map_err(|_| WriteError::BufferTooSmall)?
             .len();
-        if self.prior.is_some() {
+        if let Some(p) = &self.prior {
+            // Tag 1 (some), the class count, then the classes as stored.
             let tail = rest
                 .get_mut(payload_len..)
                 .ok_or(WriteError::BufferTooSmall)?;
-            let n = postcard::to_slice(&self.prior, tail)
+            let (tag, tail) = tail.split_first_mut().ok_or(WriteError::BufferTooSmall)?;
+            *tag = 1;
+            let n = postcard::to_slice(&p.classes(), tail)
                 .map_err(|_| WriteError::BufferTooSmall)?
                 .len();
-            payload_len = payload_len.saturating_add(n);
+            let classes = p.encoded_classes();
+            tail.get_mut(n..n.saturating_add(classes.len()))
+                .ok_or(WriteError::BufferTooSmall)?
+                .copy_from_slice(classes);
+            payload_len = payload_len
+                .saturating_add(1)
+                .saturating_add(n)
+                .saturating_add(classes.len());
         }
         let (payload, after) = rest
             .split_at_mut_checked(payload_len)

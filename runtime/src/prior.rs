@@ -16,7 +16,9 @@
 //! cumulative weight exceeds `r`.
 
 use crate::error::{ModelError, PriorField};
-use crate::format::{ClassPrior, Prior, LATENT_FRAC_BITS, MAX_LABEL_LEN};
+#[cfg(doc)]
+use crate::format::Prior;
+use crate::format::{ClassPrior, LATENT_FRAC_BITS, MAX_CLASSES, MAX_LABEL_LEN};
 use crate::latent::Latent;
 use crate::normal::next_normal_q12;
 use crate::prng::Rng;
@@ -128,50 +130,129 @@ impl<'a> ClassPrior<'a> {
     }
 }
 
-impl<'a> Prior<'a> {
+/// The prior section of a loaded model, used in place: its classes stay
+/// encoded in the file (flash) and the one a draw needs is parsed then, so
+/// the prior costs about a hundred bytes of RAM (where each class starts,
+/// and the class weights an unconditional draw picks by), not a table of
+/// decoded classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorView<'a> {
+    /// The postcard encodings of the classes, back to back.
+    classes: &'a [u8],
+    /// How many there are.
+    count: usize,
+    /// Offset of each class in `classes`.
+    starts: [u32; MAX_CLASSES],
+    /// Each class's weight.
+    weights: [u16; MAX_CLASSES],
+}
+
+impl<'a> PriorView<'a> {
     /// Number of classes.
     pub fn classes(&self) -> usize {
-        self.classes.len()
+        self.count
+    }
+
+    /// The classes in order.
+    pub fn iter(&self) -> impl Iterator<Item = ClassPrior<'a>> + 'a {
+        let mut rest = self.classes;
+        (0..self.count).map_while(move |_| {
+            let (class, tail) = postcard::take_from_bytes::<ClassPrior<'a>>(rest).ok()?;
+            rest = tail;
+            Some(class)
+        })
+    }
+
+    /// Class `k`, if it exists.
+    pub fn class(&self, k: usize) -> Option<ClassPrior<'a>> {
+        if k >= self.count {
+            return None;
+        }
+        let start = usize::try_from(*self.starts.get(k)?).ok()?;
+        let bytes = self.classes.get(start..)?;
+        postcard::take_from_bytes::<ClassPrior<'a>>(bytes)
+            .ok()
+            .map(|(c, _)| c)
     }
 
     /// The label of class `k` (e.g. `"7"`), if it exists.
     pub fn label(&self, k: usize) -> Option<&'a str> {
-        self.classes.get(k).map(|c| c.label)
+        self.class(k).map(|c| c.label)
     }
 
     /// The class whose label is `label`.
     pub fn class_of(&self, label: &str) -> Option<usize> {
-        self.classes.iter().position(|c| c.label == label)
+        self.iter().position(|c| c.label == label)
     }
 
     /// Draws from class `k` (`None` if there is no such class).
     pub fn sample_class(&self, rng: &mut Rng, k: usize, dim: usize) -> Option<Latent> {
-        self.classes.get(k).map(|c| c.sample(rng, dim))
+        self.class(k).map(|c| c.sample(rng, dim))
     }
 
     /// Draws unconditionally: one draw picks the class by class weight, then
-    /// as [`Prior::sample_class`]. Returns the class and the latent.
+    /// as [`PriorView::sample_class`]. Returns the class and the latent.
     pub fn sample(&self, rng: &mut Rng, dim: usize) -> (usize, Latent) {
-        let k = pick(rng.next_u32(), self.classes.len(), |i| {
-            self.classes.get(i).map_or(0, |c| u32::from(c.weight))
-        });
+        let weights = |i: usize| self.weights.get(i).map_or(0, |&w| u32::from(w));
+        let k = pick(rng.next_u32(), self.count, weights);
         let z = self.sample_class(rng, k, dim).unwrap_or_default();
         (k, z)
     }
+
+    /// Bytes of the encoded classes (what follows the class count).
+    pub fn encoded_classes(&self) -> &'a [u8] {
+        self.classes
+    }
+}
+
+/// Reads a prior section (class count, then the classes, as postcard
+/// encodes [`Prior`]) from the front of `bytes`; returns it, not yet
+/// validated (see [`validate`]), with the bytes after it.
+pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> {
+    let (count, start) =
+        postcard::take_from_bytes::<usize>(bytes).map_err(|_| ModelError::Malformed)?;
+    if count == 0 {
+        return Err(ModelError::PriorEmpty);
+    }
+    if count > MAX_CLASSES {
+        return Err(ModelError::ExceedsCapacity {
+            what: "prior class count",
+            value: count,
+            max: MAX_CLASSES,
+        });
+    }
+    let mut rest = start;
+    let mut starts = [0u32; MAX_CLASSES];
+    let mut weights = [0u16; MAX_CLASSES];
+    for (at, weight) in starts.iter_mut().zip(weights.iter_mut()).take(count) {
+        // A model file is far below 4 GiB (its length is a u32).
+        *at = u32::try_from(start.len().saturating_sub(rest.len())).unwrap_or(u32::MAX);
+        let (class, tail) =
+            postcard::take_from_bytes::<ClassPrior<'_>>(rest).map_err(|_| ModelError::Malformed)?;
+        *weight = class.weight;
+        rest = tail;
+    }
+    let used = start.len().saturating_sub(rest.len());
+    let view = PriorView {
+        classes: start.get(..used).unwrap_or(&[]),
+        count,
+        starts,
+        weights,
+    };
+    Ok((view, rest))
 }
 
 /// Checks the prior section against the model's latent size.
-pub(crate) fn validate(prior: &Prior<'_>, latent: usize) -> Result<(), ModelError> {
-    if prior.classes.is_empty() {
-        return Err(ModelError::PriorEmpty);
-    }
+/// Checks a parsed prior against the model's latent size (rule 10 of
+/// `docs/model-format.md`).
+pub(crate) fn validate(prior: &PriorView<'_>, latent: usize) -> Result<(), ModelError> {
     let tri = triangle_len(latent);
     let mut total = 0u32;
-    for (class, c) in prior.classes.iter().enumerate() {
+    for (class, c) in prior.iter().enumerate() {
         if c.label.is_empty() || c.label.len() > MAX_LABEL_LEN {
             return Err(ModelError::PriorLabel { class });
         }
-        if prior.classes.iter().take(class).any(|o| o.label == c.label) {
+        if prior.iter().take(class).any(|o| o.label == c.label) {
             return Err(ModelError::PriorLabel { class });
         }
         total = total.saturating_add(u32::from(c.weight));

@@ -229,7 +229,7 @@ impl QuantizedModel {
             layers,
         };
         body.align_weights();
-        Model::from_parts(body, self.prior.as_ref().map(|p| p.view()))
+        Model::from_parts(body, self.prior.as_ref().map(|p| p.encoded()))
     }
 
     /// The encoded model file.

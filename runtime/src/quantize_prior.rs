@@ -42,6 +42,8 @@ pub struct FloatPrior {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedPrior {
     classes: Vec<OwnedClass>,
+    /// The postcard encoding of [`OwnedPrior::view`], which a model borrows.
+    encoded: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +126,13 @@ impl FloatPrior {
             }
             classes.push(owned);
         }
-        Some(OwnedPrior { classes })
+        let mut owned = OwnedPrior {
+            classes,
+            encoded: Vec::new(),
+        };
+        let encoded = postcard::to_allocvec(&owned.view()).ok()?;
+        owned.encoded = encoded;
+        Some(owned)
     }
 }
 
@@ -145,6 +153,12 @@ impl OwnedPrior {
             });
         }
         Prior { classes }
+    }
+
+    /// The postcard encoding of the prior (class count, then the classes):
+    /// what [`crate::Model::from_parts`] takes.
+    pub fn encoded(&self) -> &[u8] {
+        &self.encoded
     }
 
     /// Bytes of the prior's arrays (weights, bits, means, scales, labels).

@@ -171,7 +171,9 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
         let rows: Vec<usize> = (0..train_set.len())
             .filter(|&i| usize::from(train_set.labels[i]) == k)
             .collect();
-        let class = &prior.classes[prior.class_of(&k.to_string()).unwrap()];
+        let class = prior
+            .class(prior.class_of(&k.to_string()).unwrap())
+            .unwrap();
         assert_eq!(usize::from(class.weight) > 0, !rows.is_empty());
         let a = class.mean_bits[0];
         let b = class.scale_bits[0];

@@ -303,10 +303,12 @@ pub fn run(model: &Model<'_>) {
         reference_layer().weights.len()
     ));
     println(format_args!(
-        "core={CORE} ram static_bytes={} decode_stack_bytes={decode_stack} decoder_bytes={} digit_bytes={} stack_peak_bytes={}",
+        "core={CORE} ram static_bytes={} decode_stack_bytes={decode_stack} decoder_bytes={} digit_bytes={} model_bytes={} of_which_prior_bytes={} stack_peak_bytes={}",
         stack::static_bytes(),
         core::mem::size_of::<Decoder<'_, SCRATCH>>(),
         core::mem::size_of::<Digit>(),
+        core::mem::size_of::<Model<'_>>(),
+        core::mem::size_of::<Option<runtime::PriorView<'_>>>(),
         stack::top() - stack::deepest()
     ));
 }
