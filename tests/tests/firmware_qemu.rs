@@ -91,11 +91,8 @@ fn describe_diff(a: &[u8], b: &[u8]) -> String {
 const SEED: u64 = 5;
 const FRAMES: u32 = 3;
 
-#[test]
-fn emulated_oled_shows_exactly_what_the_host_draws() {
-    if !require_tool("qemu-system-arm", "the QEMU end-to-end firmware test") {
-        return;
-    }
+/// The LM3S6965 firmware built with the committed model, and that model.
+fn board_with_committed_model() -> (std::path::PathBuf, Vec<u8>) {
     let elf = build_board(
         "lm3s6965evb",
         "lm3s6965evb",
@@ -104,6 +101,15 @@ fn emulated_oled_shows_exactly_what_the_host_draws() {
         "target",
     );
     let model_bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
+    (elf, model_bytes)
+}
+
+#[test]
+fn emulated_oled_shows_exactly_what_the_host_draws() {
+    if !require_tool("qemu-system-arm", "the QEMU end-to-end firmware test") {
+        return;
+    }
+    let (elf, model_bytes) = board_with_committed_model();
     let model = runtime::Model::from_bytes(&model_bytes).unwrap();
     let mut host = Ssd0323::new(Nowhere, Nowhere);
     let mut gallery = Gallery::<256>::new(&model, SEED, host.size()).unwrap();
@@ -208,14 +214,7 @@ fn buttons_choose_the_digit_and_the_screen_follows() {
     if !require_tool("qemu-system-arm", "the QEMU button test") {
         return;
     }
-    let elf = build_board(
-        "lm3s6965evb",
-        "lm3s6965evb",
-        "thumbv7m-none-eabi",
-        None,
-        "target",
-    );
-    let model_bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
+    let (elf, model_bytes) = board_with_committed_model();
     let model = runtime::Model::from_bytes(&model_bytes).unwrap();
     let classes = model.prior().map_or(0, |p| p.classes());
     assert_eq!(
