@@ -442,6 +442,7 @@ fn judge_figures(
     let (judge, card) = trainer::judge::cached(
         dev,
         judge_dir,
+        Some(&workspace().join("models")),
         train_set,
         test_set,
         1,
@@ -576,6 +577,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(trainer::judge::cached(
                     &dev,
                     &workspace().join("runs/judge"),
+                    Some(&workspace().join("models")),
                     &train_set,
                     &test_set,
                     1,

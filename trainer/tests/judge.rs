@@ -93,3 +93,31 @@ fn judge_learns_saves_and_reloads_exactly() {
     longer.push(0);
     assert!(Judge::from_bytes(&dev, &longer).is_err());
 }
+
+#[test]
+fn cached_judge_is_reused_only_for_the_same_data() {
+    let dev = Dev::default();
+    let (train, test) = (bars(300, 3), bars(100, 4));
+    let root = tempfile::tempdir().unwrap();
+    let (run, committed) = (root.path().join("run"), root.path().join("committed"));
+    // First call: nothing cached, so it trains and saves into `run`.
+    let (judge, card) = trainer::judge::cached(&dev, &run, None, &train, &test, 5, 1).unwrap();
+    assert!(run.join("judge.bin").exists() && run.join("judge.json").exists());
+    assert_eq!(card.data_fingerprint, trainer::judge::fingerprint(&train));
+    // A committed copy is used as it is, without training into the run dir.
+    std::fs::rename(&run, &committed).unwrap();
+    let (again, _) =
+        trainer::judge::cached(&dev, &run, Some(&committed), &train, &test, 5, 1).unwrap();
+    assert_eq!(again.to_bytes(), judge.to_bytes());
+    assert!(!run.join("judge.bin").exists(), "no retraining");
+    // Other data, or a damaged file: trained anew.
+    let other = bars(300, 9);
+    trainer::judge::cached(&dev, &run, Some(&committed), &other, &test, 5, 1).unwrap();
+    assert!(run.join("judge.bin").exists(), "retrained for other data");
+    std::fs::write(run.join("judge.bin"), b"damaged").unwrap();
+    let (fixed, _) = trainer::judge::cached(&dev, &run, None, &other, &test, 5, 1).unwrap();
+    assert_eq!(
+        std::fs::read(run.join("judge.bin")).unwrap(),
+        fixed.to_bytes()
+    );
+}
