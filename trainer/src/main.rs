@@ -178,18 +178,25 @@ struct PriorOpts {
     /// Gaussian components per class (k-means clusters).
     #[arg(long, default_value_t = PriorSpec::DEFAULT.components, value_parser = clap::value_parser!(u8).range(1..=8).map(usize::from))]
     prior_components: usize,
-    /// Factor on the prior's standard deviations (below 1: nearer the class centres).
-    #[arg(long, default_value_t = PriorSpec::DEFAULT.temperature)]
+    /// Factor on the prior's standard deviations (below 1: nearer the class
+    /// centres), in (0, 4].
+    #[arg(long, default_value_t = PriorSpec::DEFAULT.temperature, value_parser = parse_temperature)]
     prior_temperature: f64,
+}
+
+/// A temperature in (0, 4], checked while the flags are parsed, before any
+/// data is loaded or any model trained.
+fn parse_temperature(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if t > 0.0 && t <= 4.0 {
+        Ok(t)
+    } else {
+        Err(format!("{t} is outside (0, 4]"))
+    }
 }
 
 impl PriorOpts {
     fn spec(&self) -> Result<Option<PriorSpec>> {
-        anyhow::ensure!(
-            self.prior_temperature > 0.0 && self.prior_temperature <= 4.0,
-            "--prior-temperature must lie in (0, 4], not {}",
-            self.prior_temperature
-        );
         let covariance = match self.prior {
             PriorChoice::None => return Ok(None),
             PriorChoice::Diag => Covariance::Diag,
