@@ -341,6 +341,9 @@ fn quality_position(models_dir: &Path, name: &str) -> serde_json::Value {
     })
 }
 
+/// Scores an exported model with the digit judge (for its model card).
+pub type JudgeFn<'j> = dyn Fn(&Model<'_>) -> Result<crate::judge::Judged> + 'j;
+
 /// Quantizes, evaluates and writes `models/<name>.postcard`, `.json`, `.png`.
 #[allow(clippy::too_many_arguments)]
 pub fn export(
@@ -353,7 +356,7 @@ pub fn export(
     iw_samples: usize,
     data_checksums: &[(String, String)],
     prior: Option<&PriorSpec>,
-    judged: Option<&crate::judge::Judged>,
+    judge: Option<&JudgeFn<'_>>,
 ) -> Result<ExportFiles> {
     let seed = state.config.seed;
     let bits = state.config.weight_bits;
@@ -371,6 +374,8 @@ pub fn export(
     let bytes = q.model.to_bytes()?;
     let model =
         Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;
+    // The judge scores the very file that is written (for the model card).
+    let judged = judge.map(|j| j(&model)).transpose()?;
     eprintln!(
         "Evaluating float and quantized decoders on {} test images...",
         test.len()

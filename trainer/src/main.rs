@@ -729,26 +729,23 @@ fn run(cli: Cli) -> Result<()> {
                 .models_dir
                 .unwrap_or_else(|| workspace().join("models"));
             let prior_spec = args.prior.spec()?;
-            // The judge's figures go into the model card: judge the very
-            // file that will be written.
-            let judged = if args.judge_count > 0 && cli.global.dataset == DatasetKind::Mnist {
-                let bytes =
-                    export::quantized_file(&dev, &vae, &state, &train_set, prior_spec.as_ref())?;
-                let model = runtime::Model::from_bytes(&bytes)?;
+            // The judge's figures go into the model card; `export` calls
+            // it on the model it writes.
+            let judge_dir = args.run.judge_dir(&paths);
+            let judge = |model: &runtime::Model<'_>| {
                 let judged = judge_figures(
                     &dev,
-                    &args.run.judge_dir(&paths),
-                    &model,
+                    &judge_dir,
+                    model,
                     &train_set,
                     &test_set,
                     state.config.seed,
                     args.judge_count,
                 )?;
                 print!("{}", judged.lines());
-                Some(judged)
-            } else {
-                None
+                Ok(judged)
             };
+            let judge_wanted = args.judge_count > 0 && cli.global.dataset == DatasetKind::Mnist;
             let files = export::export(
                 &dev,
                 &vae,
@@ -759,7 +756,7 @@ fn run(cli: Cli) -> Result<()> {
                 args.iw_samples,
                 &cli.global.checksums()?,
                 prior_spec.as_ref(),
-                judged.as_ref(),
+                judge_wanted.then_some(&judge as &export::JudgeFn<'_>),
             )?;
             let bytes = std::fs::read(&files.model)?;
             let model = runtime::Model::from_bytes(&bytes)?;
