@@ -32,9 +32,21 @@ fn float_prior(seed: u64, classes: usize, components: usize) -> FloatPrior {
     }
 }
 
-/// A small model (latent 4) with a prior, as file bytes.
+/// A small model (latent 4, 28 x 28) with a prior, as file bytes.
 fn model_with_prior(seed: u64, classes: usize, components: usize) -> Vec<u8> {
-    let dec = random_float_decoder(seed, D, &[16], 28, 28);
+    sized_model_with_prior(seed, classes, components, &[16], 28)
+}
+
+/// A model (latent 4, hidden widths `hidden`, `side` x `side` pixels) with
+/// a prior, as file bytes.
+fn sized_model_with_prior(
+    seed: u64,
+    classes: usize,
+    components: usize,
+    hidden: &[usize],
+    side: usize,
+) -> Vec<u8> {
+    let dec = random_float_decoder(seed, D, hidden, side, side);
     let mut q = runtime::quantize::quantize(
         &dec,
         &normal_latents(seed + 1, 64, D),
@@ -330,19 +342,37 @@ fn bad_priors_get_typed_errors() {
     }
 }
 
-/// The fuzzer's seeds include a version-3 file with a prior (whole, and its
-/// payload alone, as the fuzz target wraps inputs in a header).
+/// The fuzzer's seeds include version-3 files with a prior (whole, and
+/// their payload alone, as the fuzz target wraps inputs in a header): one
+/// 28 x 28 model, and a micro model (4 x 4 pixels, 2 layers, about 550
+/// bytes) that decodes in a microsecond, so that a run with a small
+/// `-max_len` explores the format at full speed.
 /// Regenerate with `UPDATE_SEEDS=1 cargo test -p integration-tests --test prior_format`.
 #[test]
-fn fuzz_seeds_hold_a_version_3_model() {
-    let bytes = model_with_prior(12, 3, 2);
+fn fuzz_seeds_hold_version_3_models() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/fuzz/seeds");
-    let payload = &bytes[10..bytes.len() - 4];
-    if std::env::var("UPDATE_SEEDS").is_ok_and(|v| v == "1") {
-        std::fs::write(dir.join("prior.model"), &bytes).unwrap();
-        std::fs::write(dir.join("prior.payload"), payload).unwrap();
+    for (name, bytes) in [
+        ("prior", model_with_prior(12, 3, 2)),
+        ("micro", sized_model_with_prior(13, 3, 2, &[6], 4)),
+    ] {
+        let payload = &bytes[10..bytes.len() - 4];
+        if std::env::var("UPDATE_SEEDS").is_ok_and(|v| v == "1") {
+            std::fs::write(dir.join(format!("{name}.model")), &bytes).unwrap();
+            std::fs::write(dir.join(format!("{name}.payload")), payload).unwrap();
+        }
+        assert_eq!(
+            std::fs::read(dir.join(format!("{name}.model"))).unwrap(),
+            bytes
+        );
+        assert_eq!(
+            std::fs::read(dir.join(format!("{name}.payload"))).unwrap(),
+            payload
+        );
+        let model = Model::from_bytes(&bytes).unwrap();
+        assert!(model.prior().is_some(), "{name}");
+        if name == "micro" {
+            assert!(bytes.len() < 1024, "micro seed is {} bytes", bytes.len());
+            assert_eq!(model.pixel_count(), 16);
+        }
     }
-    assert_eq!(std::fs::read(dir.join("prior.model")).unwrap(), bytes);
-    assert_eq!(std::fs::read(dir.join("prior.payload")).unwrap(), payload);
-    assert!(Model::from_bytes(&bytes).unwrap().prior().is_some());
 }

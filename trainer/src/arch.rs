@@ -3,10 +3,16 @@
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::data::PIXELS;
+use crate::data::{CLASSES, PIXELS};
 
 /// Encoder `784 -> enc_hidden... -> (mu, logvar)` of size `latent`, and
 /// decoder `latent -> dec_hidden... -> 784` logits; ReLU between layers.
+///
+/// A conditional model (`classes > 0`, a conditional VAE) also feeds the
+/// image's label, one-hot, to the encoder (`784 + classes` inputs) and to
+/// the decoder (`latent + classes` inputs). Its exported decoder takes the
+/// one-hot code as the last `classes` latent values, which the model's prior
+/// supplies (see `prior::condition`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arch {
     /// Short name (used for file names).
@@ -17,6 +23,9 @@ pub struct Arch {
     pub latent: usize,
     /// Hidden widths of the decoder.
     pub dec_hidden: Vec<usize>,
+    /// Label classes fed to encoder and decoder (0: an ordinary VAE).
+    #[serde(default)]
+    pub classes: usize,
 }
 
 impl Arch {
@@ -27,6 +36,7 @@ impl Arch {
             enc_hidden: vec![400],
             latent: 20,
             dec_hidden: vec![400],
+            classes: 0,
         }
     }
 
@@ -39,12 +49,30 @@ impl Arch {
             enc_hidden: vec![400],
             latent: 24,
             dec_hidden: vec![128, 64],
+            classes: 0,
         }
     }
 
     /// Resolves a name: `classic`, `mcu`, or a custom spec
-    /// `dec:L-H1[-H2...]` such as `dec:16-96` (encoder 784-400-L).
+    /// `dec:L-H1[-H2...]` such as `dec:16-96` (encoder 784-400-L); a
+    /// `+cond` suffix (`mcu+cond`) makes it a conditional VAE on the ten
+    /// digit labels, named `<name>-cond`.
     pub fn parse(spec: &str) -> Result<Self> {
+        if let Some(base) = spec.strip_suffix("+cond") {
+            let mut arch = Self::parse(base)?;
+            if arch.classes > 0 {
+                bail!("`{spec}`: +cond given twice");
+            }
+            arch.classes = CLASSES;
+            arch.name.push_str("-cond");
+            if arch.latent + arch.classes > runtime::format::MAX_LATENT_DIM {
+                bail!(
+                    "`{spec}`: latent size plus {CLASSES} labels exceeds {}",
+                    runtime::format::MAX_LATENT_DIM
+                );
+            }
+            return Ok(arch);
+        }
         match spec {
             "classic" => return Ok(Self::classic()),
             "mcu" => return Ok(Self::mcu()),
@@ -85,12 +113,25 @@ impl Arch {
             enc_hidden: vec![400],
             latent,
             dec_hidden: hidden.to_vec(),
+            classes: 0,
         })
+    }
+
+    /// Inputs of the decoder: the latent, and the one-hot label of a
+    /// conditional model.
+    pub fn decoder_inputs(&self) -> usize {
+        self.latent + self.classes
+    }
+
+    /// Inputs of the encoder: the pixels, and the one-hot label of a
+    /// conditional model.
+    pub fn encoder_inputs(&self) -> usize {
+        PIXELS + self.classes
     }
 
     /// `(inputs, outputs)` of every decoder layer.
     pub fn decoder_shapes(&self) -> Vec<(usize, usize)> {
-        let mut dims = vec![self.latent];
+        let mut dims = vec![self.decoder_inputs()];
         dims.extend(&self.dec_hidden);
         dims.push(PIXELS);
         dims.windows(2).map(|w| (w[0], w[1])).collect()
@@ -98,14 +139,17 @@ impl Arch {
 
     /// `(inputs, outputs)` of every encoder trunk layer (before the two heads).
     pub fn encoder_shapes(&self) -> Vec<(usize, usize)> {
-        let mut dims = vec![PIXELS];
+        let mut dims = vec![self.encoder_inputs()];
         dims.extend(&self.enc_hidden);
         dims.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
     /// Width feeding the mu / logvar heads.
     pub fn head_input(&self) -> usize {
-        self.enc_hidden.last().copied().unwrap_or(PIXELS)
+        self.enc_hidden
+            .last()
+            .copied()
+            .unwrap_or(self.encoder_inputs())
     }
 
     /// int8 weight bytes of the exported decoder.
@@ -129,7 +173,20 @@ mod tests {
         let c = Arch::parse("dec:16-96-128").unwrap();
         assert_eq!(c.decoder_shapes(), vec![(16, 96), (96, 128), (128, 784)]);
         assert_eq!(c.name, "dec16x96x128");
-        for bad in ["", "big", "dec:", "dec:0-10", "dec:16-x", "dec:100-10"] {
+        let cond = Arch::parse("mcu+cond").unwrap();
+        assert_eq!(cond.name, "mcu-cond");
+        assert_eq!(cond.encoder_shapes()[0], (PIXELS + 10, 400));
+        assert_eq!(cond.decoder_shapes()[0], (24 + 10, 128));
+        for bad in [
+            "",
+            "big",
+            "dec:",
+            "dec:0-10",
+            "dec:16-x",
+            "dec:100-10",
+            "mcu+cond+cond",
+            "dec:60-10+cond",
+        ] {
             assert!(Arch::parse(bad).is_err(), "{bad}");
         }
     }

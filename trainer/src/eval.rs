@@ -4,7 +4,6 @@
 //! very same latent samples, so the quantization loss is a measured number.
 
 use anyhow::{Context, Result};
-use dfdx::prelude::*;
 use runtime::{Decoder, Latent, Model};
 
 use crate::data::{Dataset, PIXELS};
@@ -41,20 +40,6 @@ pub fn bce_of_logits(x: &[f32], logits: impl Iterator<Item = f64>) -> f64 {
         .zip(logits)
         .map(|(&x, l)| l.max(0.0) - f64::from(x) * l + (-l.abs()).exp().ln_1p())
         .sum()
-}
-
-/// Posterior parameters of a batch, as row-major vectors.
-fn encode(dev: &Dev, vae: &Vae, x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let b = x.len() / PIXELS;
-    let (mu, logvar) = vae.encode(dev.tensor_from_vec(x.to_vec(), (b, PIXELS)));
-    (mu.as_vec(), logvar.as_vec())
-}
-
-/// Float decoder logits for a batch of latents.
-pub fn decode_float(dev: &Dev, vae: &Vae, z: &[f32]) -> Vec<f32> {
-    let d = vae.arch.latent;
-    vae.decode(dev.tensor_from_vec(z.to_vec(), (z.len() / d, d)))
-        .as_vec()
 }
 
 /// Per-row `-log p(x | z)` through the runtime's integer decoder, split over
@@ -118,7 +103,8 @@ pub fn nelbo(
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(EVAL_BATCH) {
         let x = data.batch(chunk);
-        let (mu, logvar) = encode(dev, vae, &x);
+        let labels = data.labels_of(chunk);
+        let (mu, logvar) = vae.posterior(dev, &x, &labels);
         let eps = normals(&mut rng, mu.len());
         let z: Vec<f32> = mu
             .iter()
@@ -133,12 +119,15 @@ pub fn nelbo(
                 -0.5 * (1.0 + f64::from(lv) - f64::from(m).powi(2) - f64::from(lv).exp())
             })
             .sum::<f64>();
-        let logits = decode_float(dev, vae, &z);
+        let logits = vae.logits(dev, &z, &labels);
         for (xi, li) in x.chunks(PIXELS).zip(logits.chunks(PIXELS)) {
             bce_f += bce_of_logits(xi, li.iter().map(|&l| f64::from(l)));
         }
         if let Some(m) = model {
-            bce_q += quantized_bce(m, &x, &z, d)?.iter().sum::<f64>();
+            let inputs = vae.with_labels(&z, d, &labels);
+            bce_q += quantized_bce(m, &x, &inputs, vae.arch.decoder_inputs())?
+                .iter()
+                .sum::<f64>();
         }
     }
     let n = data.len().max(1) as f64;
@@ -181,7 +170,12 @@ pub fn iwae(
     for chunk in indices.chunks(per) {
         let x = data.batch(chunk);
         let b = chunk.len();
-        let (mu, logvar) = encode(dev, vae, &x);
+        let labels = data.labels_of(chunk);
+        let (mu, logvar) = vae.posterior(dev, &x, &labels);
+        let labels_rep: Vec<u8> = labels
+            .iter()
+            .flat_map(|&l| std::iter::repeat_n(l, k))
+            .collect();
         // Rows ordered image-major: row i * k + j is sample j of image i.
         let eps = normals(&mut rng, b * k * d);
         let mut z = Vec::with_capacity(eps.len());
@@ -204,14 +198,19 @@ pub fn iwae(
                 x_rep.extend_from_slice(&x[i * PIXELS..][..PIXELS]);
             }
         }
-        let logits = decode_float(dev, vae, &z);
+        let logits = vae.logits(dev, &z, &labels_rep);
         let bce_f: Vec<f64> = x_rep
             .chunks(PIXELS)
             .zip(logits.chunks(PIXELS))
             .map(|(xi, li)| bce_of_logits(xi, li.iter().map(|&l| f64::from(l))))
             .collect();
         let bce_q = match model {
-            Some(m) => Some(quantized_bce(m, &x_rep, &z, d)?),
+            Some(m) => Some(quantized_bce(
+                m,
+                &x_rep,
+                &vae.with_labels(&z, d, &labels_rep),
+                vae.arch.decoder_inputs(),
+            )?),
             None => None,
         };
         let lse = |bce: &[f64], i: usize| {

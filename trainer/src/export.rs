@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::atomic::write_atomic;
 use crate::checkpoint::RunState;
 use crate::data::{Dataset, PIXELS, SIDE};
-use crate::eval::{self, decode_float, HOST_SCRATCH};
+use crate::eval::{self, HOST_SCRATCH};
 use crate::images;
 use crate::prior::{self, PriorSpec};
 use crate::train::{normals, rng_for};
@@ -21,7 +21,7 @@ use runtime::quantize_prior::OwnedPrior;
 /// The decoder's float weights in the runtime quantizer's form.
 pub fn float_decoder(vae: &Vae) -> FloatDecoder {
     FloatDecoder {
-        latent_dim: vae.arch.latent,
+        latent_dim: vae.arch.decoder_inputs(),
         image_width: SIDE,
         image_height: SIDE,
         layers: vae
@@ -40,8 +40,9 @@ pub fn float_decoder(vae: &Vae) -> FloatDecoder {
     }
 }
 
-/// Latents that exercise the decoder as it will be used: posterior samples
-/// of training images (reconstruction) and prior samples (generation).
+/// Decoder inputs that exercise the decoder as it will be used: posterior
+/// samples of training images (reconstruction) and prior samples
+/// (generation), with the images' labels for a conditional model.
 pub fn calibration_latents(
     dev: &Dev,
     vae: &Vae,
@@ -51,28 +52,25 @@ pub fn calibration_latents(
 ) -> Vec<Vec<f32>> {
     let d = vae.arch.latent;
     let idx: Vec<usize> = (0..n.min(train.len())).collect();
-    let x = train.batch(&idx);
-    let (mu, logvar) = vae.encode(dfdx::tensor::TensorFrom::tensor(
-        dev,
-        (x, (idx.len(), PIXELS)),
-    ));
-    let (mu, logvar) = (mu.as_vec(), logvar.as_vec());
+    let labels = train.labels_of(&idx);
+    let (mu, logvar) = vae.posterior(dev, &train.batch(&idx), &labels);
     let mut rng = rng_for(seed, 20, 0);
     let eps = normals(&mut rng, mu.len());
-    let mut out: Vec<Vec<f32>> = mu
-        .chunks(d)
-        .zip(logvar.chunks(d))
-        .zip(eps.chunks(d))
-        .map(|((m, lv), e)| {
-            m.iter()
-                .zip(lv)
-                .zip(e)
-                .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
-                .collect()
-        })
+    let mut z: Vec<f32> = mu
+        .iter()
+        .zip(&logvar)
+        .zip(&eps)
+        .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
         .collect();
-    out.extend((0..n).map(|_| normals(&mut rng, d)));
-    out
+    z.extend(normals(&mut rng, n * d));
+    // A conditional model's prior samples get the training labels in turn.
+    let rows = z.len() / d.max(1);
+    let labels: Vec<u8> = labels.iter().cycle().take(rows).copied().collect();
+    let width = vae.arch.decoder_inputs();
+    vae.with_labels(&z, d, &labels)
+        .chunks(width)
+        .map(<[f32]>::to_vec)
+        .collect()
 }
 
 /// The calibration choices tried, and the quantized model that scored best
@@ -149,11 +147,22 @@ pub fn fitted_prior(
     spec: Option<&PriorSpec>,
     seed: u64,
 ) -> Result<Option<OwnedPrior>> {
-    let Some(spec) = spec else { return Ok(None) };
+    let classes = vae.arch.classes;
+    let Some(spec) = spec else {
+        anyhow::ensure!(
+            classes == 0,
+            "`{}` is a conditional model: its prior supplies the label the decoder needs, so it cannot be exported with --prior none",
+            vae.arch.name
+        );
+        return Ok(None);
+    };
     let means = prior::encoder_means(dev, vae, train);
-    let float = prior::fit(&means, &train.labels, vae.arch.latent, spec, seed)?;
+    let mut float = prior::fit(&means, &train.labels, vae.arch.latent, spec, seed)?;
+    if classes > 0 {
+        float = prior::condition(float, vae.arch.latent, classes)?;
+    }
     let owned = float
-        .quantize(vae.arch.latent)
+        .quantize(vae.arch.decoder_inputs())
         .context("the prior does not fit the model format")?;
     Ok(Some(owned))
 }
@@ -198,12 +207,14 @@ pub fn digit_rows(model: &Model<'_>, seed: u64, per_row: usize) -> Result<Vec<Ve
 }
 
 /// The same latents through the float decoder (for comparison).
+/// A conditional model draws digit `i % 10` as the `i`-th.
 pub fn float_samples(dev: &Dev, vae: &Vae, seed: u64, n: usize) -> Vec<Vec<u8>> {
     let mut sampler = LatentSampler::new(seed);
     let z: Vec<f32> = (0..n)
         .flat_map(|_| sampler.sample(vae.arch.latent).to_f32().collect::<Vec<_>>())
         .collect();
-    let logits = decode_float(dev, vae, &z);
+    let labels: Vec<u8> = (0..n).map(|i| (i % crate::data::CLASSES) as u8).collect();
+    let logits = vae.logits(dev, &z, &labels);
     logits
         .chunks(PIXELS)
         .map(|l| {
@@ -224,16 +235,13 @@ pub fn reconstructions(
     n: usize,
 ) -> Result<Vec<Vec<u8>>> {
     let idx: Vec<usize> = (0..n.min(test.len())).collect();
-    let x = test.batch(&idx);
-    let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
-        dev,
-        (x, (idx.len(), PIXELS)),
-    ));
-    let mu = mu.as_vec();
+    let labels = test.labels_of(&idx);
+    let (mu, _) = vae.posterior(dev, &test.batch(&idx), &labels);
+    let inputs = vae.with_labels(&mu, vae.arch.latent, &labels);
     let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
     let mut digit = Digit::new();
     let mut recon = Vec::new();
-    for m in mu.chunks(vae.arch.latent) {
+    for m in inputs.chunks(vae.arch.decoder_inputs()) {
         decoder.decode(
             &Latent::from_f32(m).context("latent too large")?,
             &mut digit,
@@ -260,13 +268,11 @@ pub fn interpolations(
     steps: u32,
 ) -> Result<Vec<Vec<u8>>> {
     let idx: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-    let x = test.batch(&idx);
-    let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
-        dev,
-        (x, (idx.len(), PIXELS)),
-    ));
-    let mu = mu.as_vec();
-    let d = vae.arch.latent;
+    let labels = test.labels_of(&idx);
+    let (mu, _) = vae.posterior(dev, &test.batch(&idx), &labels);
+    // A conditional model interpolates the one-hot labels too.
+    let mu = vae.with_labels(&mu, vae.arch.latent, &labels);
+    let d = vae.arch.decoder_inputs();
     let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
     let mut digit = Digit::new();
     let mut out = Vec::new();

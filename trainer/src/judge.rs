@@ -41,8 +41,7 @@ const CONV2: usize = POOLED - K + 1;
 const POOLED2: usize = CONV2 / 2;
 /// Hidden units of the dense layer.
 const HIDDEN: usize = 128;
-/// Classes.
-pub const CLASSES: usize = 10;
+pub use crate::data::CLASSES;
 /// A judged image: grey levels, row-major, 28 x 28.
 pub type Image = [u8];
 /// RNG streams (see `train::rng_for`).

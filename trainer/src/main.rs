@@ -88,7 +88,8 @@ struct QualityArgs {
 
 #[derive(Debug, Args, Clone)]
 struct RunArgs {
-    /// Architecture: classic, mcu, or dec:LATENT-HIDDEN[-HIDDEN...].
+    /// Architecture: classic, mcu, or dec:LATENT-HIDDEN[-HIDDEN...]; a `+cond`
+    /// suffix (e.g. `mcu+cond`) makes it a conditional VAE on the digit labels.
     #[arg(long, default_value = "mcu")]
     arch: String,
     /// Run directory (default: runs/<arch name>).
@@ -167,6 +168,9 @@ enum PriorChoice {
     Diag,
     /// Per-class Gaussian mixture, full covariance.
     Full,
+    /// N(0, I) for every class (for a conditional model, whose label picks
+    /// the class).
+    Standard,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -201,6 +205,7 @@ impl PriorOpts {
             PriorChoice::None => return Ok(None),
             PriorChoice::Diag => Covariance::Diag,
             PriorChoice::Full => Covariance::Full,
+            PriorChoice::Standard => Covariance::Standard,
         };
         Ok(Some(PriorSpec {
             components: self.prior_components,

@@ -13,7 +13,7 @@ use rand::Rng;
 use runtime::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, PIXELS};
+use crate::data::Dataset;
 use crate::train::rng_for;
 use crate::vae::{Dev, Vae};
 
@@ -28,6 +28,9 @@ pub enum Covariance {
     Diag,
     /// The full covariance (Cholesky factor).
     Full,
+    /// N(0, I) for every class, the VAE's own prior: useful for a
+    /// conditional model, whose class is in the label it is given.
+    Standard,
 }
 
 /// What prior to fit.
@@ -57,6 +60,7 @@ impl PriorSpec {
         let cov = match self.covariance {
             Covariance::Diag => "diag",
             Covariance::Full => "full",
+            Covariance::Standard => "standard",
         };
         format!("{cov}-k{}-t{}", self.components, self.temperature)
     }
@@ -67,12 +71,8 @@ pub fn encoder_means(dev: &Dev, vae: &Vae, data: &Dataset) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len() * vae.arch.latent);
     let idx: Vec<usize> = (0..data.len()).collect();
     for chunk in idx.chunks(2000) {
-        let x = data.batch(chunk);
-        let (mu, _) = vae.encode(dfdx::tensor::TensorFrom::tensor(
-            dev,
-            (x, (chunk.len(), PIXELS)),
-        ));
-        out.extend(mu.as_vec());
+        let (mu, _) = vae.posterior(dev, &data.batch(chunk), &data.labels_of(chunk));
+        out.extend(mu);
     }
     out
 }
@@ -209,8 +209,18 @@ pub fn fit(z: &[f32], labels: &[u8], d: usize, spec: &PriorSpec, seed: u64) -> R
             continue;
         }
         let mut components = Vec::new();
-        for members in kmeans(z, d, &rows, spec.components, &mut rng) {
-            let (mean, mut cov) = gaussian(z, d, &members);
+        let clusters = match spec.covariance {
+            Covariance::Standard => vec![rows.clone()],
+            _ => kmeans(z, d, &rows, spec.components, &mut rng),
+        };
+        for members in clusters {
+            let (mut mean, mut cov) = gaussian(z, d, &members);
+            if spec.covariance == Covariance::Standard {
+                mean = vec![0.0; d];
+                cov = (0..d * d)
+                    .map(|i| f64::from(u8::from(i % (d + 1) == 0)))
+                    .collect();
+            }
             if spec.covariance == Covariance::Diag {
                 for i in 0..d {
                     for j in 0..d {
@@ -239,4 +249,30 @@ pub fn fit(z: &[f32], labels: &[u8], d: usize, spec: &PriorSpec, seed: u64) -> R
     }
     ensure!(!classes.is_empty(), "no labelled images to fit a prior to");
     Ok(FloatPrior { classes })
+}
+
+/// The prior of a conditional model, whose decoder takes `classes` one-hot
+/// label values after the `d` latent values: every component of class `c`
+/// gets the one-hot code of `c` appended to its mean, with no spread (the
+/// scale factor's new rows and columns are zero). Drawing class `c` then
+/// feeds the decoder its label, exactly as in training.
+pub fn condition(prior: FloatPrior, d: usize, classes: usize) -> Result<FloatPrior> {
+    let mut out = prior;
+    for class in &mut out.classes {
+        let label: usize = class
+            .label
+            .parse()
+            .ok()
+            .filter(|&l| l < classes)
+            .with_context(|| format!("class label `{}` is not a digit", class.label))?;
+        for comp in &mut class.components {
+            ensure!(comp.mean.len() == d, "component mean is not {d} wide");
+            comp.mean
+                .extend((0..classes).map(|c| f64::from(u8::from(c == label))));
+            // Rows d.. of the packed lower triangle: all zero.
+            let n = d + classes;
+            comp.scale.resize(n * (n + 1) / 2, 0.0);
+        }
+    }
+    Ok(out)
 }

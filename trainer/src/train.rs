@@ -192,7 +192,14 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             // Straight-through: forward and backward through the rounded
             // decoder weights, then the float weights get the update.
             let float_weights = qat.then(|| fake_quantize_decoder(&mut vae, cfg.weight_bits));
-            let (loss, parts) = vae.loss(&x, &eps, kl_weight, OwnedTape::<f32, Dev>::default());
+            let labels = train.labels_of(chunk);
+            let (loss, parts) = vae.loss(
+                &x,
+                &labels,
+                &eps,
+                kl_weight,
+                OwnedTape::<f32, Dev>::default(),
+            );
             if !parts.bce.is_finite() || !parts.kl.is_finite() {
                 bail!(
                     "training diverged at epoch {} (loss is not finite); try a lower --lr",

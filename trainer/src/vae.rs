@@ -1,11 +1,14 @@
 //! The VAE in dfdx: runtime-sized dense layers, encoder q(z|x) = N(mu, diag
 //! sigma^2), reparameterization z = mu + sigma * eps, Bernoulli decoder, and
 //! the negative ELBO (BCE summed over pixels + analytic KL to N(0, I)).
+//! A conditional model (`Arch::classes > 0`) also gets each image's label,
+//! one-hot, beside the pixels and beside the latent.
 
 use dfdx::prelude::*;
 use rand::Rng;
 
 use crate::arch::Arch;
+use crate::data::PIXELS;
 
 /// The dfdx device (CPU).
 pub type Dev = Cpu;
@@ -136,6 +139,46 @@ impl Vae {
             .sum()
     }
 
+    /// Rows of `width` values, each followed by the one-hot code of its
+    /// label when the model is conditional (one row per label; `width` 0
+    /// gives the codes alone); the rows unchanged otherwise. Labels outside
+    /// `0..classes` give an all-zero code.
+    pub fn with_labels(&self, rows: &[f32], width: usize, labels: &[u8]) -> Vec<f32> {
+        let classes = self.arch.classes;
+        if classes == 0 {
+            return rows.to_vec();
+        }
+        assert_eq!(rows.len(), labels.len() * width, "one label per row");
+        let mut out = Vec::with_capacity(labels.len() * (width + classes));
+        for (r, &label) in labels.iter().enumerate() {
+            out.extend_from_slice(&rows[r * width..(r + 1) * width]);
+            out.extend((0..classes).map(|c| f32::from(u8::from(c == usize::from(label)))));
+        }
+        out
+    }
+
+    /// Posterior means and log-variances (row-major, `latent` wide) of the
+    /// images `x` (grey levels, row-major) with labels `labels` (read only
+    /// by a conditional model), without a tape.
+    pub fn posterior(&self, dev: &Dev, x: &[f32], labels: &[u8]) -> (Vec<f32>, Vec<f32>) {
+        let rows = x.len() / PIXELS;
+        let input = self.with_labels(x, PIXELS, labels);
+        let (mu, logvar) =
+            self.encode(dev.tensor_from_vec(input, (rows, self.arch.encoder_inputs())));
+        (mu.as_vec(), logvar.as_vec())
+    }
+
+    /// Float Bernoulli logits (row-major, 784 wide) of the latents `z`
+    /// (row-major, `latent` wide) with labels `labels` (read only by a
+    /// conditional model), without a tape.
+    pub fn logits(&self, dev: &Dev, z: &[f32], labels: &[u8]) -> Vec<f32> {
+        let d = self.arch.latent;
+        let input = self.with_labels(z, d, labels);
+        let rows = z.len() / d;
+        self.decode(dev.tensor_from_vec(input, (rows, self.arch.decoder_inputs())))
+            .as_vec()
+    }
+
     /// Posterior mean and log-variance for a batch.
     pub fn encode<T: Tape<f32, Dev> + Merge<NoneTape>>(&self, x: Mat<T>) -> (Mat<T>, Mat<T>) {
         let mut h = x;
@@ -161,18 +204,35 @@ impl Vae {
 
     /// The loss `BCE + kl_weight * KL` averaged over the batch (with
     /// `kl_weight = 1` the negative ELBO), with gradients recorded on `tape`.
-    /// `x` holds grey levels in [0, 1]; `eps` standard-normal noise.
+    /// `x` holds grey levels in [0, 1]; `eps` standard-normal noise; `labels`
+    /// the images' labels (read only by a conditional model).
     pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
         &self,
         x: &Mat,
+        labels: &[u8],
         eps: &Mat,
         kl_weight: f32,
         tape: T,
     ) -> (Tensor<Rank0, f32, Dev, T>, LossParts) {
-        let batch = x.shape().0 as f32;
-        let (mu, logvar) = self.encode(x.clone().put_tape(tape));
+        let rows = x.shape().0;
+        let batch = rows as f32;
+        let classes = self.arch.classes;
+        let dev = x.device().clone();
+        let one_hot = (classes > 0).then(|| {
+            let codes = self.with_labels(&[], 0, labels);
+            dev.tensor_from_vec(codes, (rows, classes))
+        });
+        let input = match &one_hot {
+            Some(y) => (x.clone(), y.clone()).concat_along(Axis::<1>),
+            None => x.clone(),
+        };
+        let (mu, logvar) = self.encode(input.put_tape(tape));
         let sigma = (logvar.with_empty_tape() * 0.5).exp();
         let z = mu.with_empty_tape() + sigma * eps.clone();
+        let z = match one_hot {
+            Some(y) => (z, y).concat_along(Axis::<1>),
+            None => z,
+        };
         let logits = self.decode(z);
         let bce = logits.bce_with_logits(x.clone()).sum::<Rank0, _>() / batch;
         let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();

@@ -13,7 +13,7 @@ use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
 use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::vae::{Dev, Vae};
-use trainer::{eval, export};
+use trainer::export;
 
 fn tiny_arch() -> Arch {
     Arch {
@@ -21,6 +21,7 @@ fn tiny_arch() -> Arch {
         enc_hidden: vec![64],
         latent: 4,
         dec_hidden: vec![32],
+        classes: 0,
     }
 }
 
@@ -245,7 +246,7 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
         let z = sampler.sample(4);
         decoder.decode(&z, &mut digit).unwrap();
         let zf: Vec<f32> = z.to_f32().collect();
-        let logits = eval::decode_float(&dev, &vae, &zf);
+        let logits = vae.logits(&dev, &zf, &[]);
         for (&g, &l) in digit.pixels().iter().zip(&logits) {
             let e = (f64::from(g) - 255.0 / (1.0 + (-f64::from(l)).exp())).abs();
             sum += e;
@@ -364,4 +365,82 @@ fn int4_export_loads_in_runtime_and_is_named_apart() {
     decoder
         .decode(&LatentSampler::new(1).sample(4), &mut digit)
         .unwrap();
+}
+
+/// A conditional VAE (`classes > 0`) trains, and its export needs no new
+/// format: the decoder takes `latent + 10` inputs and the prior supplies
+/// the label, so every draw of class `k` ends in the exact one-hot code of
+/// `k`, and the integer decoder follows the float decoder given that label.
+#[test]
+fn conditional_model_exports_its_label_through_the_prior() {
+    let (train_set, test_set) = (common::synthetic(384, 5), common::synthetic(64, 6));
+    let arch = Arch {
+        name: "tiny-cond".into(),
+        classes: 10,
+        ..tiny_arch()
+    };
+    let dev = Dev::default();
+    let dir = tempfile::tempdir().unwrap();
+    let (vae, state) = train::train(
+        &dev,
+        TrainRequest {
+            arch: arch.clone(),
+            config: config(2),
+            paths: RunPaths {
+                dir: dir.path().to_owned(),
+            },
+            resume: false,
+            overwrite: false,
+            train: &train_set,
+            test: &test_set,
+        },
+    )
+    .unwrap();
+    assert_eq!(vae.enc[0].shape(), (784 + 10, 64));
+    assert_eq!(vae.dec[0].shape(), (4 + 10, 32));
+    assert!(state.history.iter().all(|m| m.test_nelbo.is_finite()));
+
+    let err = export::quantized_file(&dev, &vae, &state, &train_set, None).unwrap_err();
+    assert!(err.to_string().contains("conditional"), "{err}");
+
+    let bytes =
+        export::quantized_file(&dev, &vae, &state, &train_set, Some(&PriorSpec::DEFAULT)).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(model.latent_dim(), 14);
+    let prior = model.prior().unwrap();
+    let mut decoder = Decoder::<64>::new(&model).unwrap();
+    let mut digit = Digit::new();
+    let mut sampler = LatentSampler::new(3);
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for label in 0..10usize {
+        let k = prior.class_of(&label.to_string()).unwrap();
+        for _ in 0..5 {
+            let z = sampler.draw(&model, Some(k));
+            let q = z.as_q12();
+            let code: Vec<i16> = (0..10).map(|c| if c == label { 4096 } else { 0 }).collect();
+            assert_eq!(&q[4..], &code[..], "class {label}");
+            decoder.decode(&z, &mut digit).unwrap();
+            let zf: Vec<f32> = z.to_f32().take(4).collect();
+            let logits = vae.logits(&dev, &zf, &[label as u8]);
+            for (&g, &l) in digit.pixels().iter().zip(&logits) {
+                sum += (f64::from(g) - 255.0 / (1.0 + (-f64::from(l)).exp())).abs();
+                count += 1;
+            }
+        }
+    }
+    assert!(
+        sum / count as f64 <= 1.0,
+        "mean error {}",
+        sum / count as f64
+    );
+    // Unconditional draws carry the code of some class too.
+    for _ in 0..20 {
+        let z = sampler.draw(&model, None);
+        let tail = &z.as_q12()[4..];
+        assert_eq!(tail.iter().filter(|&&v| v == 4096).count(), 1);
+        assert_eq!(tail.iter().filter(|&&v| v == 0).count(), 9);
+    }
+    // The label changes the drawing: the same latent, two labels.
+    let z = vec![0.3f32, -0.2, 0.1, 0.5];
+    assert_ne!(vae.logits(&dev, &z, &[1]), vae.logits(&dev, &z, &[7]));
 }

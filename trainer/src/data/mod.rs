@@ -11,6 +11,8 @@ use anyhow::{bail, Context, Result};
 pub const SIDE: usize = 28;
 /// Pixels per image.
 pub const PIXELS: usize = SIDE * SIDE;
+/// Label classes in both datasets (labels are 0..=9).
+pub const CLASSES: usize = 10;
 
 /// Which dataset to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -91,6 +93,11 @@ impl Dataset {
             out.extend(self.image(i).iter().map(|&p| f32::from(p) / 255.0));
         }
         out
+    }
+
+    /// Labels of images `indices`.
+    pub fn labels_of(&self, indices: &[usize]) -> Vec<u8> {
+        indices.iter().map(|&i| self.labels[i]).collect()
     }
 }
 
