@@ -253,8 +253,8 @@ impl Judge {
                 let loss = cross_entropy_with_logits_loss(logits, y);
                 sum += f64::from(loss.array()) * chunk.len() as f64;
                 seen += chunk.len();
-                let grads = loss.backward();
-                adam.step_layers(judge.layers_mut(), &grads);
+                let mut grads = loss.backward();
+                adam.step_layers(judge.layers_mut(), &mut grads);
             }
             eprintln!(
                 "judge epoch {}/{epochs}: train cross-entropy {:.4}",

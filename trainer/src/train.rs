@@ -206,13 +206,13 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
                     epoch + 1
                 );
             }
-            let grads = loss.backward();
+            let mut grads = loss.backward();
             if let Some(saved) = float_weights {
                 for (layer, w) in vae.dec.iter_mut().zip(&saved) {
                     layer.w.copy_from(w);
                 }
             }
-            adam.step(&mut vae, &grads);
+            adam.step(&mut vae, &mut grads);
             sum_bce += parts.bce * b as f64;
             sum_kl += parts.kl * b as f64;
             seen += b;

@@ -11,9 +11,9 @@ use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
+use trainer::export;
 use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::vae::{Dev, Vae};
-use trainer::export;
 
 fn tiny_arch() -> Arch {
     Arch {
