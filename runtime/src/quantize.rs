@@ -295,6 +295,32 @@ pub fn quantize(
     quantize_bits(decoder, latents, calibration, name, 8)
 }
 
+/// The largest weight level of `bits`-bit weights: 7 for 4 bits, 127
+/// otherwise (symmetric: levels run from `-L` to `L`).
+pub fn weight_levels(bits: u8) -> f64 {
+    if bits == 4 {
+        7.0
+    } else {
+        127.0
+    }
+}
+
+/// One output channel (a row of the weight matrix) on the weight grid: its
+/// scale `s = max|w| / L` (1 for an all-zero row) and every weight's level
+/// `round(w / s)` (halves away from zero) clamped to `[-L, L]`, with
+/// `L = weight_levels(bits)`, in f64. The exported weight is `level * s`;
+/// quantization-aware training rounds to the same grid.
+pub fn quantize_row(row: &[f32], bits: u8) -> (f64, Vec<i8>) {
+    let levels = weight_levels(bits);
+    let max_abs = row.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
+    let scale = if max_abs > 0.0 { max_abs / levels } else { 1.0 };
+    let q = row
+        .iter()
+        .map(|&w| (f64::from(w) / scale).round().clamp(-levels, levels) as i8)
+        .collect();
+    (scale, q)
+}
+
 /// [`quantize`] with `bits` bits per weight: 8 (int8, `[-127, 127]`) or 4
 /// (int4 packed two per byte, `[-7, 7]`, per-channel scale `max|w| / 7`).
 /// Other values are treated as 8.
@@ -306,7 +332,6 @@ pub fn quantize_bits(
     bits: u8,
 ) -> Result<QuantizedModel, QuantizeError> {
     let bits = if bits == 4 { 4 } else { 8 };
-    let levels = if bits == 4 { 7.0 } else { 127.0 };
     decoder.check()?;
     if latents.is_empty() {
         return Err(QuantizeError::NoCalibration);
@@ -365,12 +390,8 @@ pub fn quantize_bits(
             .zip(&layer.bias)
             .enumerate()
         {
-            let max_abs = row.iter().fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
-            let w_scale = if max_abs > 0.0 { max_abs / levels } else { 1.0 };
-            row_major.extend(
-                row.iter()
-                    .map(|&w| (f64::from(w) / w_scale).round().clamp(-levels, levels) as i8),
-            );
+            let (w_scale, levels) = quantize_row(row, bits);
+            row_major.extend(levels);
             let acc_scale = in_scale * w_scale;
             let bias_q = (f64::from(b) / acc_scale).round();
             let limit = f64::from(MAX_ABS_BIAS);

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use runtime::{Decoder, Latent, Model};
 
 use crate::data::{Dataset, PIXELS};
-use crate::train::{normals, rng_for};
+use crate::objective::{self, bce_of_logits, iwae_nats, log_prior_over_posterior, reparameterize};
+use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
 
 /// Scratch capacity of the runtime decoder used on the host.
@@ -31,15 +32,6 @@ pub struct Paired<T> {
     pub float: T,
     /// Integer decoder from the runtime, if a model was given.
     pub quantized: Option<T>,
-}
-
-/// `-log p(x | logits)` of a Bernoulli decoder with grey-level targets:
-/// `sum softplus(l) - x * l`, computed stably in f64.
-pub fn bce_of_logits(x: &[f32], logits: impl Iterator<Item = f64>) -> f64 {
-    x.iter()
-        .zip(logits)
-        .map(|(&x, l)| l.max(0.0) - f64::from(x) * l + (-l.abs()).exp().ln_1p())
-        .sum()
 }
 
 /// Per-row `-log p(x | z)` through the runtime's integer decoder, split over
@@ -98,7 +90,7 @@ pub fn nelbo(
     model: Option<&Model<'_>>,
 ) -> Result<Paired<Nelbo>> {
     let d = vae.arch.latent;
-    let mut rng = rng_for(seed, 10, 0);
+    let mut rng = rng_for(seed, Stream::EvalNelbo, 0);
     let (mut bce_f, mut bce_q, mut kl) = (0.0f64, 0.0f64, 0.0f64);
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(EVAL_BATCH) {
@@ -106,19 +98,8 @@ pub fn nelbo(
         let labels = data.labels_of(chunk);
         let (mu, logvar) = vae.posterior(dev, &x, &labels);
         let eps = normals(&mut rng, mu.len());
-        let z: Vec<f32> = mu
-            .iter()
-            .zip(&logvar)
-            .zip(&eps)
-            .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
-            .collect();
-        kl += mu
-            .iter()
-            .zip(&logvar)
-            .map(|(&m, &lv)| {
-                -0.5 * (1.0 + f64::from(lv) - f64::from(m).powi(2) - f64::from(lv).exp())
-            })
-            .sum::<f64>();
+        let z = reparameterize(&mu, &logvar, &eps);
+        kl += objective::kl(&mu, &logvar);
         let logits = vae.logits(dev, &z, &labels);
         for (xi, li) in x.chunks(PIXELS).zip(logits.chunks(PIXELS)) {
             bce_f += bce_of_logits(xi, li.iter().map(|&l| f64::from(l)));
@@ -144,13 +125,6 @@ pub fn nelbo(
     Ok(Paired { float, quantized })
 }
 
-/// `log N(v; 0, 1)` summed, and the same for `N(mu, sigma^2)` via `eps`.
-fn log_normal_sum(v: &[f32]) -> f64 {
-    v.iter()
-        .map(|&x| -0.5 * (f64::from(x).powi(2) + (2.0 * std::f64::consts::PI).ln()))
-        .sum()
-}
-
 /// Importance-weighted bound with `k` samples per image:
 /// `-log (1/k) sum_j p(x, z_j) / q(z_j | x)` averaged over `data` (nats/image).
 /// Approaches the true `-log p(x)` from above as `k` grows; `k = 1` is the ELBO.
@@ -163,7 +137,7 @@ pub fn iwae(
     model: Option<&Model<'_>>,
 ) -> Result<Paired<f64>> {
     let d = vae.arch.latent;
-    let mut rng = rng_for(seed, 11, 0);
+    let mut rng = rng_for(seed, Stream::EvalIwae, 0);
     let (mut total_f, mut total_q) = (0.0f64, 0.0f64);
     let indices: Vec<usize> = (0..data.len()).collect();
     let per = (EVAL_BATCH / k.max(1)).max(1);
@@ -184,16 +158,9 @@ pub fn iwae(
         for i in 0..b {
             for j in 0..k {
                 let e = &eps[(i * k + j) * d..][..d];
-                let row: Vec<f32> = (0..d)
-                    .map(|t| mu[i * d + t] + (0.5 * logvar[i * d + t]).exp() * e[t])
-                    .collect();
-                let log_q = log_normal_sum(e)
-                    - 0.5
-                        * logvar[i * d..][..d]
-                            .iter()
-                            .map(|&v| f64::from(v))
-                            .sum::<f64>();
-                log_prior_minus_q.push(log_normal_sum(&row) - log_q);
+                let (m, lv) = (&mu[i * d..][..d], &logvar[i * d..][..d]);
+                let row = reparameterize(m, lv, e);
+                log_prior_minus_q.push(log_prior_over_posterior(&row, e, lv));
                 z.extend(row);
                 x_rep.extend_from_slice(&x[i * PIXELS..][..PIXELS]);
             }
@@ -213,17 +180,16 @@ pub fn iwae(
             )?),
             None => None,
         };
-        let lse = |bce: &[f64], i: usize| {
+        let bound = |bce: &[f64], i: usize| {
             let w: Vec<f64> = (0..k)
                 .map(|j| -bce[i * k + j] + log_prior_minus_q[i * k + j])
                 .collect();
-            let max = w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            max + (w.iter().map(|v| (v - max).exp()).sum::<f64>() / k as f64).ln()
+            iwae_nats(&w)
         };
         for i in 0..b {
-            total_f -= lse(&bce_f, i);
+            total_f += bound(&bce_f, i);
             if let Some(q) = &bce_q {
-                total_q -= lse(q, i);
+                total_q += bound(q, i);
             }
         }
     }

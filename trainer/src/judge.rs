@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::adam::Adam;
 use crate::atomic::write_atomic;
 use crate::data::{Dataset, SIDE};
-use crate::train::rng_for;
+use crate::rng::{rng_for, Stream};
 use crate::vae::{Dense, Dev, Mat};
 
 /// Channels of the first convolution.
@@ -44,10 +44,6 @@ const HIDDEN: usize = 128;
 pub use crate::data::CLASSES;
 /// A judged image: grey levels, row-major, 28 x 28.
 pub type Image = [u8];
-/// RNG streams (see `train::rng_for`).
-const INIT_STREAM: u64 = 50;
-const SHUFFLE_STREAM: u64 = 51;
-const SHIFT_STREAM: u64 = 52;
 /// Epochs the cached judge is trained for.
 pub const EPOCHS: usize = 6;
 /// Factor on the learning rate after each epoch.
@@ -140,7 +136,7 @@ fn second_patches(batch: usize) -> Vec<usize> {
 impl Judge {
     /// A freshly initialised judge.
     pub fn new(dev: &Dev, seed: u64) -> Self {
-        let mut rng = rng_for(seed, INIT_STREAM, 0);
+        let mut rng = rng_for(seed, Stream::JudgeInit, 0);
         Judge {
             conv: Dense::new(dev, &mut rng, K * K, CHANNELS),
             conv2: Dense::new(dev, &mut rng, K * K * CHANNELS, CHANNELS2),
@@ -223,9 +219,9 @@ impl Judge {
         for epoch in 0..epochs {
             adam.lr = 1e-3 * LR_DECAY.powi(epoch as i32);
             let mut order: Vec<usize> = (0..train.len()).collect();
-            order.shuffle(&mut rng_for(seed, SHUFFLE_STREAM, epoch as u64));
+            order.shuffle(&mut rng_for(seed, Stream::JudgeShuffle, epoch as u64));
             let (mut sum, mut seen) = (0.0f64, 0usize);
-            let mut shifts = rng_for(seed, SHIFT_STREAM, epoch as u64);
+            let mut shifts = rng_for(seed, Stream::JudgeShift, epoch as u64);
             for chunk in order.chunks(64) {
                 let shifted: Vec<Vec<u8>> = chunk
                     .iter()
@@ -601,7 +597,7 @@ pub fn judge_model(
                     .and_then(|l| l.parse().ok())
                     .filter(|&l| l < CLASSES)
                     .with_context(|| format!("prior class {k} is not a digit label"))?;
-                digits.extend(crate::export::device_samples(
+                digits.extend(crate::draw::device_samples(
                     model,
                     seed.wrapping_add(k as u64),
                     per_class,
@@ -614,7 +610,7 @@ pub fn judge_model(
         }
         None => None,
     };
-    let digits = crate::export::device_samples(model, seed, CLASSES * per_class, None)?;
+    let digits = crate::draw::device_samples(model, seed, CLASSES * per_class, None)?;
     let images: Vec<&Image> = digits.iter().map(Vec::as_slice).collect();
     Ok(Judged {
         judge: card.clone(),

@@ -19,7 +19,7 @@ use trainer::data::{self, DatasetKind};
 use trainer::prior::{Covariance, PriorSpec};
 use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::vae::{self, Dev};
-use trainer::{eval, export, images};
+use trainer::{draw, eval, export, images, quantize};
 
 /// Train a VAE on handwritten digits and export its decoder for microcontrollers.
 #[derive(Debug, Parser)]
@@ -386,26 +386,26 @@ fn draw_pictures(
     let seed = state.config.seed;
     images::save_grid(
         &dir.join("samples.png"),
-        &export::device_samples(model, seed, 64, None)?,
+        &draw::device_samples(model, seed, 64, None)?,
         8,
         2,
     )?;
     images::save_grid(
         &dir.join("samples-float.png"),
-        &export::float_samples(dev, vae, seed, 64),
+        &draw::float_samples(dev, vae, seed, 64),
         8,
         2,
     )?;
     images::save_grid(
         &dir.join("reconstructions.png"),
-        &export::reconstructions(dev, vae, model, test, 32)?,
+        &draw::reconstructions(dev, vae, model, test, 32)?,
         8,
         2,
     )?;
     let pairs = [(0, 1), (2, 3), (4, 5), (6, 7)];
     images::save_grid(
         &dir.join("interpolation.png"),
-        &export::interpolations(dev, vae, model, test, &pairs, 9)?,
+        &draw::interpolations(dev, vae, model, test, &pairs, 9)?,
         10,
         2,
     )?;
@@ -438,7 +438,7 @@ fn model_bytes(
     }
     let arch = run.arch(global.dataset)?;
     let (vae, state) = train::load_run(dev, &run.paths(&arch).dir)?;
-    export::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
+    quantize::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
 }
 
 /// The judge (cached in `judge_dir`) and its figures for `model`.
@@ -513,7 +513,7 @@ fn run(cli: Cli) -> Result<()> {
             let (vae, state) = train::load_run(&dev, &paths.dir)?;
             let (train_set, test_set) = cli.global.load()?;
             let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-            let bytes = export::quantized_file(
+            let bytes = quantize::quantized_file(
                 &dev,
                 &vae,
                 &state,
@@ -650,7 +650,7 @@ fn run(cli: Cli) -> Result<()> {
                 anyhow::ensure!(args.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
                 let arch = args.run.arch(cli.global.dataset)?;
                 let (vae, _) = train::load_run(&dev, &args.run.paths(&arch).dir)?;
-                export::float_samples(&dev, &vae, args.seed, args.count)
+                draw::float_samples(&dev, &vae, args.seed, args.count)
             } else {
                 let bytes = match &args.model {
                     Some(path) => read_model_file(path)?,
@@ -675,7 +675,7 @@ fn run(cli: Cli) -> Result<()> {
                         })?)
                     }
                 };
-                export::device_samples(&model, args.seed, args.count, class)?
+                draw::device_samples(&model, args.seed, args.count, class)?
             };
             images::save_grid(&out, &digits, 8, 2)?;
             eprintln!("wrote {}", out.display());

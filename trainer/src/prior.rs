@@ -14,11 +14,8 @@ use runtime::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use crate::train::rng_for;
+use crate::rng::{rng_for, Stream};
 use crate::vae::{Dev, Vae};
-
-/// RNG stream of the k-means initialisation (see `train::rng_for`).
-const KMEANS_STREAM: u64 = 40;
 
 /// How the covariance of a component is modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -201,7 +198,7 @@ pub fn fit(z: &[f32], labels: &[u8], d: usize, spec: &PriorSpec, seed: u64) -> R
         spec.temperature > 0.0 && spec.temperature.is_finite(),
         "temperature must be positive"
     );
-    let mut rng = rng_for(seed, KMEANS_STREAM, 0);
+    let mut rng = rng_for(seed, Stream::KMeans, 0);
     let mut classes = Vec::new();
     for label in 0..=9u8 {
         let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == label).collect();

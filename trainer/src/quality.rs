@@ -12,7 +12,7 @@ use runtime::Model;
 use crate::checkpoint::LrSchedule;
 use crate::data::Dataset;
 use crate::vae::Dev;
-use crate::{atomic, eval, export, images, train};
+use crate::{atomic, draw, eval, images, quantize, train};
 
 /// One configuration's figures.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -102,10 +102,10 @@ pub fn evaluate(
         .with_context(|| format!("loading the run in {}", dir.display()))?;
     let seed = state.config.seed;
     let bits = bits.unwrap_or(state.config.weight_bits);
-    let mut q = export::quantize_decoder(dev, &vae, train_set, seed, bits)?;
+    let mut q = quantize::quantize_decoder(dev, &vae, train_set, seed, bits)?;
     let spec = crate::prior::PriorSpec::DEFAULT;
     if judge.is_some() {
-        q.model.prior = export::fitted_prior(dev, &vae, train_set, Some(&spec), seed)?;
+        q.model.prior = quantize::fitted_prior(dev, &vae, train_set, Some(&spec), seed)?;
     }
     let prior_bytes = q.model.prior.as_ref().map_or(0, |p| p.array_bytes());
     let bytes = q.model.to_bytes()?;
@@ -146,7 +146,7 @@ pub fn evaluate(
         dir_name
     };
     let grid = grids.join(format!("{name}.png"));
-    images::save_grid(&grid, &export::device_samples(&model, 1, 64, None)?, 8, 1)?;
+    images::save_grid(&grid, &draw::device_samples(&model, 1, 64, None)?, 8, 1)?;
     let arch = &state.arch;
     let decoder = std::iter::once(arch.latent)
         .chain(arch.dec_hidden.iter().copied())

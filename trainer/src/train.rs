@@ -8,9 +8,6 @@ use anyhow::{bail, Result};
 use dfdx::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::adam::Adam;
 use crate::arch::Arch;
@@ -18,21 +15,10 @@ use crate::atomic::write_atomic;
 use crate::checkpoint::{self, EpochMetrics, RunState, TrainConfig};
 use crate::data::{Dataset, PIXELS};
 use crate::eval;
+use crate::objective;
+use crate::quantize::fake_quantize_decoder;
+use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
-
-/// A seeded generator for one purpose (`stream`) of one epoch: resuming a run
-/// at any epoch boundary reproduces the uninterrupted run exactly.
-pub fn rng_for(seed: u64, stream: u64, epoch: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(stream);
-    rng.set_word_pos(u128::from(epoch) << 64);
-    rng
-}
-
-/// Standard-normal f32 values.
-pub fn normals(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| StandardNormal.sample(rng)).collect()
-}
 
 /// Paths of a run's files.
 #[derive(Debug, Clone)]
@@ -130,7 +116,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         );
         (vae, adam, state)
     } else {
-        let mut init_rng = rng_for(req.config.seed, 0, 0);
+        let mut init_rng = rng_for(req.config.seed, Stream::Init, 0);
         let vae = Vae::new(dev, &req.arch, &mut init_rng);
         let adam = Adam::new(&vae, req.config.lr);
         let state = RunState {
@@ -171,8 +157,8 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             ((epoch + 1) as f32 / cfg.kl_warmup as f32).min(1.0)
         };
         let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut rng_for(cfg.seed, 1, epoch as u64));
-        let mut noise = rng_for(cfg.seed, 2, epoch as u64);
+        order.shuffle(&mut rng_for(cfg.seed, Stream::Shuffle, epoch as u64));
+        let mut noise = rng_for(cfg.seed, Stream::Noise, epoch as u64);
         let bar = ProgressBar::new(batches as u64);
         bar.set_style(
             ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
@@ -193,7 +179,8 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             // decoder weights, then the float weights get the update.
             let float_weights = qat.then(|| fake_quantize_decoder(&mut vae, cfg.weight_bits));
             let labels = train.labels_of(chunk);
-            let (loss, parts) = vae.loss(
+            let (loss, parts) = objective::loss(
+                &vae,
                 &x,
                 &labels,
                 &eps,
@@ -246,33 +233,6 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         write_metrics(&req.paths, &state.history)?;
     }
     Ok((vae, state))
-}
-
-/// Replaces every decoder weight by its value on the export's grid
-/// (symmetric per output channel: `round(w / s) * s`, `s = max|row| / L`
-/// with `L` = 127 for 8 bits, 7 for 4) and returns the float weights it
-/// replaced.
-pub fn fake_quantize_decoder(vae: &mut Vae, bits: u8) -> Vec<Vec<f32>> {
-    let levels: f32 = if bits == 4 { 7.0 } else { 127.0 };
-    vae.dec
-        .iter_mut()
-        .map(|layer| {
-            let float = layer.w.as_vec();
-            let inputs = layer.w.shape().1.max(1);
-            let mut q = float.clone();
-            for row in q.chunks_mut(inputs) {
-                let max = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-                if max > 0.0 {
-                    let s = max / levels;
-                    for w in row.iter_mut() {
-                        *w = (*w / s).round().clamp(-levels, levels) * s;
-                    }
-                }
-            }
-            layer.w.copy_from(&q);
-            float
-        })
-        .collect()
 }
 
 /// Reads a finished or partial run.

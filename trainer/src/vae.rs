@@ -1,6 +1,7 @@
 //! The VAE in dfdx: runtime-sized dense layers, encoder q(z|x) = N(mu, diag
-//! sigma^2), reparameterization z = mu + sigma * eps, Bernoulli decoder, and
-//! the negative ELBO (BCE summed over pixels + analytic KL to N(0, I)).
+//! sigma^2) and Bernoulli decoder. Its objective (reparameterization, KL,
+//! BCE, the negative ELBO and the importance-weighted bound) is in
+//! `objective`.
 //! A conditional model (`Arch::classes > 0`) also gets each image's label,
 //! one-hot, beside the pixels and beside the latent.
 
@@ -72,15 +73,6 @@ pub struct Vae {
     pub logvar: Dense,
     /// Decoder (ReLU after all but the last, which gives logits).
     pub dec: Vec<Dense>,
-}
-
-/// Per-image averages of one batch's loss terms.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LossParts {
-    /// Binary cross-entropy summed over the pixels (nats per image).
-    pub bce: f64,
-    /// KL(q(z|x) || N(0, I)) (nats per image).
-    pub kl: f64,
 }
 
 impl Vae {
@@ -200,47 +192,5 @@ impl Vae {
             }
         }
         h
-    }
-
-    /// The loss `BCE + kl_weight * KL` averaged over the batch (with
-    /// `kl_weight = 1` the negative ELBO), with gradients recorded on `tape`.
-    /// `x` holds grey levels in [0, 1]; `eps` standard-normal noise; `labels`
-    /// the images' labels (read only by a conditional model).
-    pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
-        &self,
-        x: &Mat,
-        labels: &[u8],
-        eps: &Mat,
-        kl_weight: f32,
-        tape: T,
-    ) -> (Tensor<Rank0, f32, Dev, T>, LossParts) {
-        let rows = x.shape().0;
-        let batch = rows as f32;
-        let classes = self.arch.classes;
-        let dev = x.device().clone();
-        let one_hot = (classes > 0).then(|| {
-            let codes = self.with_labels(&[], 0, labels);
-            dev.tensor_from_vec(codes, (rows, classes))
-        });
-        let input = match &one_hot {
-            Some(y) => (x.clone(), y.clone()).concat_along(Axis::<1>),
-            None => x.clone(),
-        };
-        let (mu, logvar) = self.encode(input.put_tape(tape));
-        let sigma = (logvar.with_empty_tape() * 0.5).exp();
-        let z = mu.with_empty_tape() + sigma * eps.clone();
-        let z = match one_hot {
-            Some(y) => (z, y).concat_along(Axis::<1>),
-            None => z,
-        };
-        let logits = self.decode(z);
-        let bce = logits.bce_with_logits(x.clone()).sum::<Rank0, _>() / batch;
-        let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();
-        let kl = kl_terms.sum::<Rank0, _>() * (-0.5 / batch);
-        let parts = LossParts {
-            bce: f64::from(bce.array()),
-            kl: f64::from(kl.array()),
-        };
-        (bce + kl * kl_weight, parts)
     }
 }

@@ -11,9 +11,9 @@ use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
-use trainer::export;
 use trainer::train::{self, RunPaths, TrainRequest};
 use trainer::vae::{Dev, Vae};
+use trainer::{export, quantize};
 
 fn tiny_arch() -> Arch {
     Arch {
@@ -127,12 +127,12 @@ fn loss_falls_and_runs_reproduce_and_resume() {
 
     // Export: byte-identical model files from the two identical runs.
     let dev = Dev::default();
-    let qa = export::quantize_decoder(&dev, &vae_a, &train_set, 7, 8)
+    let qa = quantize::quantize_decoder(&dev, &vae_a, &train_set, 7, 8)
         .unwrap()
         .model
         .to_bytes()
         .unwrap();
-    let qb = export::quantize_decoder(&dev, &vae_b, &train_set, 7, 8)
+    let qb = quantize::quantize_decoder(&dev, &vae_b, &train_set, 7, 8)
         .unwrap()
         .model
         .to_bytes()
@@ -269,7 +269,7 @@ fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
         &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3),
     );
     let before: Vec<Vec<f32>> = vae.dec.iter().map(|d| d.w.as_vec()).collect();
-    let saved = train::fake_quantize_decoder(&mut vae, 8);
+    let saved = quantize::fake_quantize_decoder(&mut vae, 8);
     assert_eq!(saved, before, "returns the float weights it replaced");
     for (layer, float) in vae.dec.iter().zip(&before) {
         let q = layer.w.as_vec();
@@ -281,6 +281,14 @@ fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
                 assert!((k - k.round()).abs() < 1e-3, "on the grid: {w} / {s}");
                 assert!((w - f).abs() <= s / 2.0 + 1e-6, "nearest grid point");
             }
+            // Exactly the export's grid: the runtime quantizer's levels
+            // times its scale.
+            let (scale, levels) = runtime::quantize::quantize_row(frow, 8);
+            let export: Vec<f32> = levels
+                .iter()
+                .map(|&l| (f64::from(l) * scale) as f32)
+                .collect();
+            assert_eq!(row, &export[..]);
         }
     }
 }
@@ -400,11 +408,11 @@ fn conditional_model_exports_its_label_through_the_prior() {
     assert_eq!(vae.dec[0].shape(), (4 + 10, 32));
     assert!(state.history.iter().all(|m| m.test_nelbo.is_finite()));
 
-    let err = export::quantized_file(&dev, &vae, &state, &train_set, None).unwrap_err();
+    let err = quantize::quantized_file(&dev, &vae, &state, &train_set, None).unwrap_err();
     assert!(err.to_string().contains("conditional"), "{err}");
 
-    let bytes =
-        export::quantized_file(&dev, &vae, &state, &train_set, Some(&PriorSpec::DEFAULT)).unwrap();
+    let bytes = quantize::quantized_file(&dev, &vae, &state, &train_set, Some(&PriorSpec::DEFAULT))
+        .unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.latent_dim(), 14);
     let prior = model.prior().unwrap();

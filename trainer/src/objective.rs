@@ -1,0 +1,114 @@
+//! The VAE objective in one place: the reparameterization
+//! `z = mu + exp(logvar / 2) * eps`, the analytic KL divergence to N(0, I),
+//! the Bernoulli BCE of the pixels, the negative ELBO on dfdx's tape (for
+//! training, QAT and the judge-free figures) and, on the host, the same
+//! terms and the importance-weighted bound's log-weights (for evaluation and
+//! export).
+
+use dfdx::prelude::*;
+
+use crate::vae::{Dev, Mat, Vae};
+
+/// Per-image averages of one batch's loss terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LossParts {
+    /// Binary cross-entropy summed over the pixels (nats per image).
+    pub bce: f64,
+    /// KL(q(z|x) || N(0, I)) (nats per image).
+    pub kl: f64,
+}
+
+/// The loss `BCE + kl_weight * KL` averaged over the batch (with
+/// `kl_weight = 1` the negative ELBO), with gradients recorded on `tape`.
+/// `x` holds grey levels in [0, 1]; `eps` standard-normal noise; `labels`
+/// the images' labels (read only by a conditional model).
+pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
+    vae: &Vae,
+    x: &Mat,
+    labels: &[u8],
+    eps: &Mat,
+    kl_weight: f32,
+    tape: T,
+) -> (Tensor<Rank0, f32, Dev, T>, LossParts) {
+    let rows = x.shape().0;
+    let batch = rows as f32;
+    let classes = vae.arch.classes;
+    let dev = x.device().clone();
+    let one_hot = (classes > 0).then(|| {
+        let codes = vae.with_labels(&[], 0, labels);
+        dev.tensor_from_vec(codes, (rows, classes))
+    });
+    let input = match &one_hot {
+        Some(y) => (x.clone(), y.clone()).concat_along(Axis::<1>),
+        None => x.clone(),
+    };
+    let (mu, logvar) = vae.encode(input.put_tape(tape));
+    let sigma = (logvar.with_empty_tape() * 0.5).exp();
+    let z = mu.with_empty_tape() + sigma * eps.clone();
+    let z = match one_hot {
+        Some(y) => (z, y).concat_along(Axis::<1>),
+        None => z,
+    };
+    let logits = vae.decode(z);
+    let bce = logits.bce_with_logits(x.clone()).sum::<Rank0, _>() / batch;
+    let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();
+    let kl = kl_terms.sum::<Rank0, _>() * (-0.5 / batch);
+    let parts = LossParts {
+        bce: f64::from(bce.array()),
+        kl: f64::from(kl.array()),
+    };
+    (bce + kl * kl_weight, parts)
+}
+
+/// `z = mu + exp(logvar / 2) * eps`, value by value, in f32 as in training.
+pub fn reparameterize(mu: &[f32], logvar: &[f32], eps: &[f32]) -> Vec<f32> {
+    mu.iter()
+        .zip(logvar)
+        .zip(eps)
+        .map(|((m, lv), e)| m + (0.5 * lv).exp() * e)
+        .collect()
+}
+
+/// `KL(N(mu, exp(logvar)) || N(0, 1))` summed over the values, in f64.
+pub fn kl(mu: &[f32], logvar: &[f32]) -> f64 {
+    mu.iter()
+        .zip(logvar)
+        .map(|(&m, &lv)| -0.5 * (1.0 + f64::from(lv) - f64::from(m).powi(2) - f64::from(lv).exp()))
+        .sum::<f64>()
+}
+
+/// `-log p(x | logits)` of a Bernoulli decoder with grey-level targets:
+/// `sum softplus(l) - x * l`, computed stably in f64.
+pub fn bce_of_logits(x: &[f32], logits: impl Iterator<Item = f64>) -> f64 {
+    x.iter()
+        .zip(logits)
+        .map(|(&x, l)| l.max(0.0) - f64::from(x) * l + (-l.abs()).exp().ln_1p())
+        .sum()
+}
+
+/// `log N(v; 0, I)`, summed over the values.
+pub fn log_standard_normal(v: &[f32]) -> f64 {
+    v.iter()
+        .map(|&x| -0.5 * (f64::from(x).powi(2) + (2.0 * std::f64::consts::PI).ln()))
+        .sum()
+}
+
+/// `log p(z) - log q(z | x)` for `z` reparameterized from `eps` with
+/// posterior log-variances `logvar`: `log N(z; 0, I) - (log N(eps; 0, I) -
+/// sum(logvar) / 2)`.
+pub fn log_prior_over_posterior(z: &[f32], eps: &[f32], logvar: &[f32]) -> f64 {
+    let log_q = log_standard_normal(eps) - 0.5 * logvar.iter().map(|&v| f64::from(v)).sum::<f64>();
+    log_standard_normal(z) - log_q
+}
+
+/// The importance-weighted bound of one image, `-log (1/k) sum_j exp(w_j)`,
+/// from its `k` log-weights `w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x)`
+/// (nats; `k = 1` gives the negative ELBO).
+pub fn iwae_nats(log_weights: &[f64]) -> f64 {
+    let k = log_weights.len() as f64;
+    let max = log_weights
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    -(max + (log_weights.iter().map(|v| (v - max).exp()).sum::<f64>() / k).ln())
+}

@@ -1,0 +1,191 @@
+//! The decoder quantized with the runtime's own quantizer: the float
+//! decoder in its form, the calibration latents, the choice of activation
+//! calibration, the fitted class prior, the model file, and the weight grid
+//! that quantization-aware training rounds to.
+
+use anyhow::{Context, Result};
+use dfdx::prelude::*;
+use runtime::quantize::{quantize_row, Calibration, FloatDecoder, FloatLayer, QuantizedModel};
+use runtime::quantize_prior::OwnedPrior;
+
+use crate::checkpoint::RunState;
+use crate::data::{Dataset, SIDE};
+use crate::eval;
+use crate::prior::{self, PriorSpec};
+use crate::rng::{normals, rng_for, Stream};
+use crate::vae::{Dev, Vae};
+
+/// The decoder's float weights in the runtime quantizer's form.
+pub fn float_decoder(vae: &Vae) -> FloatDecoder {
+    FloatDecoder {
+        latent_dim: vae.arch.decoder_inputs(),
+        image_width: SIDE,
+        image_height: SIDE,
+        layers: vae
+            .dec
+            .iter()
+            .map(|d| {
+                let (i, o) = d.shape();
+                FloatLayer {
+                    input_dim: i,
+                    output_dim: o,
+                    weights: d.w.as_vec(),
+                    bias: d.b.as_vec(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Decoder inputs that exercise the decoder as it will be used: posterior
+/// samples of training images (reconstruction) and prior samples
+/// (generation), with the images' labels for a conditional model.
+pub fn calibration_latents(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    seed: u64,
+    n: usize,
+) -> Vec<Vec<f32>> {
+    let d = vae.arch.latent;
+    let idx: Vec<usize> = (0..n.min(train.len())).collect();
+    let labels = train.labels_of(&idx);
+    let (mu, logvar) = vae.posterior(dev, &train.batch(&idx), &labels);
+    let mut rng = rng_for(seed, Stream::Calibration, 0);
+    let eps = normals(&mut rng, mu.len());
+    let mut z = crate::objective::reparameterize(&mu, &logvar, &eps);
+    z.extend(normals(&mut rng, n * d));
+    // A conditional model's prior samples get the training labels in turn.
+    let rows = z.len() / d.max(1);
+    let labels: Vec<u8> = labels.iter().cycle().take(rows).copied().collect();
+    let width = vae.arch.decoder_inputs();
+    vae.with_labels(&z, d, &labels)
+        .chunks(width)
+        .map(<[f32]>::to_vec)
+        .collect()
+}
+
+/// The calibration choices tried, and the quantized model that scored best
+/// (lowest quantized negative ELBO on `holdout`, a slice of the training set).
+pub struct Quantized {
+    /// The chosen quantized model.
+    pub model: QuantizedModel,
+    /// The chosen calibration.
+    pub calibration: Calibration,
+    /// Every candidate with its holdout negative ELBO.
+    pub tried: Vec<(String, f64)>,
+}
+
+/// Quantizes the decoder, choosing the activation calibration on training data.
+pub fn quantize_decoder(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    seed: u64,
+    bits: u8,
+) -> Result<Quantized> {
+    let float = float_decoder(vae);
+    let latents = calibration_latents(dev, vae, train, seed, 1000);
+    let holdout = train.take(2000);
+    let mut best: Option<(f64, QuantizedModel, Calibration)> = None;
+    let mut tried = Vec::new();
+    for cal in [
+        Calibration::Max,
+        Calibration::Percentile(99.999),
+        Calibration::Percentile(99.99),
+        Calibration::Percentile(99.9),
+    ] {
+        // The file holds at most 32 bytes of name (names here are ASCII).
+        let full = model_name(&vae.arch.name, bits);
+        let name = full.get(..runtime::format::MAX_NAME_LEN).unwrap_or(&full);
+        let q = runtime::quantize::quantize_bits(&float, &latents, cal, name, bits)
+            .context("quantizing the decoder")?;
+        let score = eval::nelbo(dev, vae, &holdout, seed, Some(&q.model()?))?
+            .quantized
+            .map_or(f64::INFINITY, |n| n.nelbo);
+        tried.push((format!("{cal:?}"), score));
+        if best.as_ref().is_none_or(|(s, _, _)| score < *s) {
+            best = Some((score, q, cal));
+        }
+    }
+    let (_, model, calibration) = best.context("no calibration candidate")?;
+    Ok(Quantized {
+        model,
+        calibration,
+        tried,
+    })
+}
+
+/// The model file of a run's decoder, quantized with the run's seed and
+/// weight width, with the latent prior `prior` fitted to the training set
+/// (what `export` would write, without evaluating it).
+pub fn quantized_file(
+    dev: &Dev,
+    vae: &Vae,
+    state: &RunState,
+    train: &Dataset,
+    prior: Option<&PriorSpec>,
+) -> Result<Vec<u8>> {
+    let mut q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
+    q.model.prior = fitted_prior(dev, vae, train, prior, state.config.seed)?;
+    Ok(q.model.to_bytes()?)
+}
+
+/// The integer prior section for `spec` (`None`: no prior, N(0, I)).
+pub fn fitted_prior(
+    dev: &Dev,
+    vae: &Vae,
+    train: &Dataset,
+    spec: Option<&PriorSpec>,
+    seed: u64,
+) -> Result<Option<OwnedPrior>> {
+    let classes = vae.arch.classes;
+    let Some(spec) = spec else {
+        anyhow::ensure!(
+            classes == 0,
+            "`{}` is a conditional model: its prior supplies the label the decoder needs, so it cannot be exported with --prior none",
+            vae.arch.name
+        );
+        return Ok(None);
+    };
+    let means = prior::encoder_means(dev, vae, train);
+    let mut float = prior::fit(&means, &train.labels, vae.arch.latent, spec, seed)?;
+    if classes > 0 {
+        float = prior::condition(float, vae.arch.latent, classes)?;
+    }
+    let owned = float
+        .quantize(vae.arch.decoder_inputs())
+        .context("the prior does not fit the model format")?;
+    Ok(Some(owned))
+}
+
+/// The model's name: the architecture's, with `-int4` for 4-bit weights.
+pub fn model_name(arch: &str, bits: u8) -> String {
+    if bits == 4 {
+        format!("{arch}-int4")
+    } else {
+        arch.to_string()
+    }
+}
+
+/// Replaces every decoder weight by its value on the export's grid (the
+/// runtime's [`quantize_row`]: symmetric per output channel, `level * s`
+/// with `s = max|row| / L`, `L` = 127 for 8 bits, 7 for 4) and returns the
+/// float weights it replaced. Quantization-aware training runs forward and
+/// backward through these, then restores the float weights for the update.
+pub fn fake_quantize_decoder(vae: &mut Vae, bits: u8) -> Vec<Vec<f32>> {
+    vae.dec
+        .iter_mut()
+        .map(|layer| {
+            let float = layer.w.as_vec();
+            let inputs = layer.w.shape().1.max(1);
+            let mut on_grid = Vec::with_capacity(float.len());
+            for row in float.chunks(inputs) {
+                let (scale, levels) = quantize_row(row, bits);
+                on_grid.extend(levels.iter().map(|&l| (f64::from(l) * scale) as f32));
+            }
+            layer.w.copy_from(&on_grid);
+            float
+        })
+        .collect()
+}
