@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use runtime::Model;
-use serde_json::json;
 
 use crate::atomic::write_atomic;
+use crate::card::{
+    self, Architecture, BestRow, CalibrationTried, Data, FileSum, Iwae, LayerCard, Metrics,
+    ModelCard, PriorCard, QualityPosition, QualityRow, Quantization, SingleSample, Training,
+};
 use crate::checkpoint::RunState;
 use crate::data::Dataset;
 use crate::draw::{device_samples, digit_rows};
@@ -32,39 +35,39 @@ pub struct ExportFiles {
 /// Where the model sits in the quality-per-byte table (`docs/quality.md`,
 /// rows saved by `trainer quality` in `docs/quality/*.json` next to the
 /// models folder): its row and its rank by quantized -ELBO among the rows
-/// with at most 64 KB of weights. `null` if the table has no row of that name.
-fn quality_position(models_dir: &Path, name: &str) -> serde_json::Value {
+/// with at most 64 KB of weights. `None` if the table has no row of that name.
+fn quality_position(models_dir: &Path, name: &str) -> Option<QualityPosition> {
     let grids = models_dir
         .parent()
         .unwrap_or(Path::new("."))
         .join("docs/quality");
-    let Ok(rows) = crate::quality::saved_rows(&grids) else {
-        return serde_json::Value::Null;
-    };
-    let Some(row) = rows.iter().find(|r| r.name == name) else {
-        return serde_json::Value::Null;
-    };
+    let rows = crate::quality::saved_rows(&grids).ok()?;
+    let row = rows.iter().find(|r| r.name == name)?;
     let small: Vec<_> = rows.iter().filter(|r| r.weight_bytes <= 65_536).collect();
     let rank = small
         .iter()
         .filter(|r| r.quantized_nelbo < row.quantized_nelbo)
         .count()
         + 1;
-    json!({
-        "table": "docs/quality.md",
-        "row": {
-            "decoder": row.decoder,
-            "training": row.training,
-            "weight_bytes": row.weight_bytes,
-            "quantized_nelbo": row.quantized_nelbo,
-            "iwae_quantized": row.iwae.1,
+    Some(QualityPosition {
+        table: "docs/quality.md".into(),
+        row: QualityRow {
+            decoder: row.decoder.clone(),
+            training: row.training.clone(),
+            weight_bytes: row.weight_bytes,
+            quantized_nelbo: row.quantized_nelbo,
+            iwae_quantized: row.iwae.1,
         },
-        "rank_by_quantized_nelbo_among_rows_under_64KB": rank,
-        "rows_under_64KB": small.len(),
-        "best_under_64KB": small
+        rank_under_64kb: rank,
+        rows_under_64kb: small.len(),
+        best_under_64kb: small
             .iter()
             .min_by(|a, b| a.quantized_nelbo.total_cmp(&b.quantized_nelbo))
-            .map(|r| json!({"run": r.name, "quantized_nelbo": r.quantized_nelbo, "training": r.training})),
+            .map(|r| BestRow {
+                run: r.name.clone(),
+                quantized_nelbo: r.quantized_nelbo,
+                training: r.training.clone(),
+            }),
     })
 }
 
@@ -115,77 +118,102 @@ pub fn export(
         None
     };
     let quantized = single.quantized.context("quantized evaluation missing")?;
-    let layers: Vec<_> = model
+    let layers = model
         .layers()
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            json!({
-                "index": i,
-                "inputs": l.input_dim,
-                "outputs": l.output_dim,
-                "activation": format!("{:?}", l.activation),
-                "parameters": usize::from(l.input_dim) * usize::from(l.output_dim) + usize::from(l.output_dim),
-                "weight_bytes": l.weights.len(),
-                "requant_bytes": l.bias.len() + l.multiplier.len() + l.shift.len(),
-            })
+        .map(|(i, l)| LayerCard {
+            index: i,
+            inputs: l.input_dim,
+            outputs: l.output_dim,
+            activation: format!("{:?}", l.activation),
+            parameters: usize::from(l.input_dim) * usize::from(l.output_dim)
+                + usize::from(l.output_dim),
+            weight_bytes: l.weights.len(),
+            requant_bytes: l.bias.len() + l.multiplier.len() + l.shift.len(),
         })
         .collect();
     let name = &model_name(&state.arch.name, bits);
-    let card = json!({
-        "name": name,
-        "test_nelbo_float": single.float.nelbo,
-        "test_nelbo_quantized": quantized.nelbo,
-        "decoder_weight_bytes": model.weight_bytes(),
-        "model_file_bytes": bytes.len(),
-        "decoder_macs": model.macs(),
-        "metrics": {
-            "test_set_images": test.len(),
-            "single_sample": { "float": single.float, "quantized": quantized },
-            "importance_weighted": iw.map(|p| json!({ "k": iw_samples, "float": p.float, "quantized": p.quantized })),
-            "units": "nats per image; grey levels scaled to [0, 1]; BCE summed over 784 pixels + analytic KL",
+    let widths = |ws: &[usize]| {
+        ws.iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let card = ModelCard {
+        name: name.clone(),
+        test_nelbo_float: single.float.nelbo,
+        test_nelbo_quantized: quantized.nelbo,
+        decoder_weight_bytes: model.weight_bytes(),
+        model_file_bytes: bytes.len(),
+        decoder_macs: model.macs(),
+        metrics: Metrics {
+            test_set_images: test.len(),
+            single_sample: SingleSample {
+                float: single.float,
+                quantized,
+            },
+            importance_weighted: iw.map(|p| Iwae {
+                k: iw_samples,
+                float: p.float,
+                quantized: p.quantized,
+            }),
+            units: "nats per image; grey levels scaled to [0, 1]; BCE summed over 784 pixels + analytic KL".into(),
         },
-        "architecture": {
-            "encoder": format!("784-{}-{}", state.arch.enc_hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"), state.arch.latent),
-            "decoder": format!("{}-{}-784", state.arch.latent, state.arch.dec_hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-")),
-            "latent": state.arch.latent,
-            "activation": "ReLU; Bernoulli logits out",
-            "decoder_layers": layers,
-            "float_parameters_total": vae.num_params(),
+        architecture: Architecture {
+            encoder: format!("784-{}-{}", widths(&state.arch.enc_hidden), state.arch.latent),
+            decoder: format!("{}-{}-784", state.arch.latent, widths(&state.arch.dec_hidden)),
+            latent: state.arch.latent,
+            activation: "ReLU; Bernoulli logits out".into(),
+            decoder_layers: layers,
+            float_parameters_total: vae.num_params(),
         },
-        "quantization": {
-            "scheme": "post-training; int8 symmetric per-output-channel weights; u8 ReLU activations (zero point 0); Q12 latent; Q8 logits; i32 biases; Q31 multiplier (15 significant bits) + shift requantization (see docs/quantization.md)",
-            "activation_calibration": format!("{:?}", q.calibration),
-            "calibration_candidates_holdout_nelbo": q.tried.iter().map(|(c, s)| json!({"calibration": c, "nelbo": s})).collect::<Vec<_>>(),
-            "clamped_biases": q.model.clamped_biases,
-            "format_version": model.format_version(),
+        quantization: Quantization {
+            scheme: card::scheme(bits),
+            activation_calibration: format!("{:?}", q.calibration),
+            calibration_candidates_holdout_nelbo: q
+                .tried
+                .iter()
+                .map(|(c, s)| CalibrationTried {
+                    calibration: c.clone(),
+                    nelbo: *s,
+                })
+                .collect(),
+            clamped_biases: q.model.clamped_biases,
+            format_version: model.format_version(),
         },
-        "prior": prior.map(|p| json!({
-            "kind": "per-class Gaussian mixture fitted to the encoder means of the training images; z = m_k + L_k eps, eps ~ N(0, I)",
-            "spec": p,
-            "classes": model.prior().map_or(0, |q| q.classes()),
-            "array_bytes": q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
-        })),
-        "judge": judged,
-        "training": {
-            "epochs": state.epochs_done,
-            "batch": state.config.batch,
-            "lr": state.config.lr,
-            "lr_schedule": state.config.lr_schedule,
-            "kl_warmup_epochs": state.config.kl_warmup,
-            "optimizer": "Adam (beta1 0.9, beta2 0.999, eps 1e-8)",
-            "seed": seed,
-            "training_seconds": state.training_seconds,
-            "train_images": state.config.train_images,
-            "final_train_nelbo": state.history.last().map(|m| m.train_nelbo),
+        prior: prior.map(|p| PriorCard {
+            kind: "per-class Gaussian mixture fitted to the encoder means of the training images; z = m_k + L_k eps, eps ~ N(0, I)".into(),
+            spec: *p,
+            classes: model.prior().map_or(0, |q| q.classes()),
+            array_bytes: q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
+        }),
+        judge: judged,
+        training: Training {
+            epochs: state.epochs_done,
+            batch: state.config.batch,
+            lr: state.config.lr,
+            lr_schedule: state.config.lr_schedule,
+            kl_warmup_epochs: state.config.kl_warmup,
+            optimizer: "Adam (beta1 0.9, beta2 0.999, eps 1e-8)".into(),
+            seed,
+            training_seconds: state.training_seconds,
+            train_images: state.config.train_images,
+            final_train_nelbo: state.history.last().map(|m| m.train_nelbo),
         },
-        "data": {
-            "dataset": state.config.dataset,
-            "sha256": data_checksums.iter().map(|(n, s)| json!({"file": n, "sha256": s})).collect::<Vec<_>>(),
+        data: Data {
+            dataset: state.config.dataset.clone(),
+            sha256: data_checksums
+                .iter()
+                .map(|(n, s)| FileSum {
+                    file: n.clone(),
+                    sha256: s.clone(),
+                })
+                .collect(),
         },
-        "trainer_version": env!("CARGO_PKG_VERSION"),
-        "quality_table": quality_position(models_dir, name),
-    });
+        trainer_version: env!("CARGO_PKG_VERSION").into(),
+        quality_table: quality_position(models_dir, name),
+    };
     let files = ExportFiles {
         model: models_dir.join(format!("{name}.postcard")),
         card: models_dir.join(format!("{name}.json")),
@@ -193,10 +221,7 @@ pub fn export(
         digits: models_dir.join(format!("{name}-digits.png")),
     };
     write_atomic(&files.model, &bytes)?;
-    write_atomic(
-        &files.card,
-        format!("{}\n", serde_json::to_string_pretty(&card)?).as_bytes(),
-    )?;
+    write_atomic(&files.card, card.to_json()?.as_bytes())?;
     images::save_grid(&files.grid, &device_samples(&model, seed, 64, None)?, 8, 2)?;
     if model.prior().is_some() {
         images::save_grid(&files.digits, &digit_rows(&model, seed, 10)?, 10, 2)?;

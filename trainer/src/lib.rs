@@ -5,6 +5,7 @@
 pub mod adam;
 pub mod arch;
 pub mod atomic;
+pub mod card;
 pub mod checkpoint;
 pub mod data;
 pub mod draw;
