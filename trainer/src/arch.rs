@@ -53,6 +53,18 @@ impl Arch {
         }
     }
 
+    /// Whether these are the classic model's widths (whatever the name, e.g.
+    /// `classic-fashion`).
+    pub fn is_classic(&self) -> bool {
+        let classic = Self::classic();
+        (
+            &self.enc_hidden,
+            self.latent,
+            &self.dec_hidden,
+            self.classes,
+        ) == (&classic.enc_hidden, classic.latent, &classic.dec_hidden, 0)
+    }
+
     /// Resolves a name: `classic`, `mcu`, or a custom spec
     /// `dec:L-H1[-H2...]` such as `dec:16-96` (encoder 784-400-L); a
     /// `+cond` suffix (`mcu+cond`) makes it a conditional VAE on the ten
@@ -173,6 +185,11 @@ mod tests {
         let c = Arch::parse("dec:16-96-128").unwrap();
         assert_eq!(c.decoder_shapes(), vec![(16, 96), (96, 128), (128, 784)]);
         assert_eq!(c.name, "dec16x96x128");
+        assert!(Arch::classic().is_classic() && !Arch::mcu().is_classic());
+        let mut renamed = Arch::classic();
+        renamed.name = "classic-fashion".into();
+        assert!(renamed.is_classic());
+        assert!(!Arch::parse("classic+cond").unwrap().is_classic());
         let cond = Arch::parse("mcu+cond").unwrap();
         assert_eq!(cond.name, "mcu-cond");
         assert_eq!(cond.encoder_shapes()[0], (PIXELS + 10, 400));

@@ -30,6 +30,8 @@ pub struct ExportFiles {
     pub grid: PathBuf,
     /// The grid of requested digits, one row per class (models with a prior).
     pub digits: PathBuf,
+    /// The model file's bytes, as written.
+    pub model_bytes: Vec<u8>,
 }
 
 /// Where the model sits in the quality-per-byte table (`docs/quality.md`,
@@ -214,17 +216,14 @@ pub fn export(
         trainer_version: env!("CARGO_PKG_VERSION").into(),
         quality_table: quality_position(models_dir, name),
     };
-    let files = ExportFiles {
-        model: models_dir.join(format!("{name}.postcard")),
-        card: models_dir.join(format!("{name}.json")),
-        grid: models_dir.join(format!("{name}.png")),
-        digits: models_dir.join(format!("{name}-digits.png")),
-    };
-    write_atomic(&files.model, &bytes)?;
-    write_atomic(&files.card, card.to_json()?.as_bytes())?;
-    images::save_grid(&files.grid, &device_samples(&model, seed, 64, None)?, 8, 2)?;
+    let path = |suffix: &str| models_dir.join(format!("{name}{suffix}"));
+    let (model_path, card_path) = (path(".postcard"), path(".json"));
+    let (grid, digits) = (path(".png"), path("-digits.png"));
+    write_atomic(&model_path, &bytes)?;
+    write_atomic(&card_path, card.to_json()?.as_bytes())?;
+    images::save_grid(&grid, &device_samples(&model, seed, 64, None)?, 8, 2)?;
     if model.prior().is_some() {
-        images::save_grid(&files.digits, &digit_rows(&model, seed, 10)?, 10, 2)?;
+        images::save_grid(&digits, &digit_rows(&model, seed, 10)?, 10, 2)?;
     }
     eprintln!(
         "test -ELBO: float {:.3}, quantized {:.3} (+{:.3}) nats/image; decoder weights {} bytes",
@@ -233,5 +232,12 @@ pub fn export(
         quantized.nelbo - single.float.nelbo,
         model.weight_bytes()
     );
-    Ok(files)
+    drop(model);
+    Ok(ExportFiles {
+        model: model_path,
+        card: card_path,
+        grid,
+        digits,
+        model_bytes: bytes,
+    })
 }

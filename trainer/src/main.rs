@@ -352,13 +352,7 @@ impl RunArgs {
 
 impl TrainOpts {
     fn config(&self, arch: &Arch, dataset: DatasetKind, train_len: usize) -> TrainConfig {
-        let classic = arch.name.starts_with("classic");
-        let default_epochs = if classic { 10 } else { 60 };
-        let default_schedule = if classic {
-            LrSchedule::Constant
-        } else {
-            LrSchedule::Cosine
-        };
+        let (default_epochs, default_schedule) = train::default_recipe(arch);
         TrainConfig {
             epochs: self.epochs.unwrap_or(default_epochs),
             batch: self.batch as usize,
@@ -463,6 +457,11 @@ fn judge_figures(
     trainer::judge::judge_model(&judge, &card, dev, model, test_set, seed, per_class)
 }
 
+/// Runs one command: the options are parsed and checked by clap; each arm
+/// loads what the command needs and hands it to the library module that
+/// owns the work (`data::fetch`, `train`, `eval`, `judge`, `quality`,
+/// `draw`, `export`). Errors carry their context up to `main`, which prints
+/// them and exits with status 1.
 fn run(cli: Cli) -> Result<()> {
     let dev = Dev::default();
     match cli.command {
@@ -471,22 +470,11 @@ fn run(cli: Cli) -> Result<()> {
             if cli.global.dataset != DatasetKind::Mnist {
                 anyhow::bail!("fetch-data fetches MNIST; Fashion-MNIST comes from Debian's package `dataset-fashion-mnist`");
             }
-            if data::has_all_files(&dir) {
-                for ((name, sum), e) in data::fetch::checksums(&dir)?
-                    .iter()
-                    .zip(&data::fetch::MNIST_FILES)
-                {
-                    anyhow::ensure!(
-                        sum == e.sha256,
-                        "{}: {name} has SHA-256 {sum}, expected {}",
-                        dir.display(),
-                        e.sha256
-                    );
+            match data::fetch::ensure_mnist(&dir)? {
+                data::fetch::Fetched::AlreadyThere => {
+                    eprintln!("MNIST already in {} (checksums verified)", dir.display())
                 }
-                eprintln!("MNIST already in {} (checksums verified)", dir.display());
-            } else {
-                data::fetch::fetch_mnist(&dir)?;
-                eprintln!("MNIST stored in {}", dir.display());
+                data::fetch::Fetched::Stored => eprintln!("MNIST stored in {}", dir.display()),
             }
         }
         Command::Train(args) => {
@@ -597,14 +585,7 @@ fn run(cli: Cli) -> Result<()> {
                 )?)
             };
             for spec in &args.runs {
-                let (dir, bits) = match spec.rsplit_once('@') {
-                    Some((d, "4")) => (PathBuf::from(d), Some(4)),
-                    Some((d, "8")) => (PathBuf::from(d), Some(8)),
-                    Some((_, b)) => {
-                        anyhow::bail!("`{spec}`: weight bits must be 8 or 4, not `{b}`")
-                    }
-                    None => (PathBuf::from(spec), None),
-                };
+                let (dir, bits) = trainer::quality::parse_run_spec(spec)?;
                 eprintln!("evaluating {spec} ...");
                 let row = trainer::quality::evaluate(
                     &dev,
@@ -694,42 +675,18 @@ fn run(cli: Cli) -> Result<()> {
             let paths = args.run.paths(&arch);
             let (train_set, test_set) = cli.global.load()?;
             let config = args.opts.config(&arch, cli.global.dataset, train_set.len());
-            // Train first when there is no finished checkpoint, saying so.
-            let existing = if paths.checkpoint().exists() {
-                Some(train::load_run(&dev, &paths.dir)?)
-            } else {
-                None
-            };
-            let (vae, state) = match existing {
-                Some((vae, state)) if state.epochs_done >= config.epochs => (vae, state),
-                existing => {
-                    let resume = existing.is_some();
-                    if let Some((_, state)) = &existing {
-                        eprintln!(
-                            "Checkpoint in {} has {} of {} epochs: resuming training.",
-                            paths.dir.display(),
-                            state.epochs_done,
-                            config.epochs
-                        );
-                    } else {
-                        eprintln!(
-                            "No checkpoint in {}: training `{}` first.",
-                            paths.dir.display(),
-                            arch.name
-                        );
-                    }
-                    let request = TrainRequest {
-                        arch,
-                        config,
-                        paths: paths.clone(),
-                        resume,
-                        overwrite: false,
-                        train: &train_set,
-                        test: &test_set,
-                    };
-                    train::train(&dev, request)?
-                }
-            };
+            let (vae, state) = train::ensure_trained(
+                &dev,
+                TrainRequest {
+                    arch,
+                    config,
+                    paths: paths.clone(),
+                    resume: true,
+                    overwrite: false,
+                    train: &train_set,
+                    test: &test_set,
+                },
+            )?;
             let models_dir = args
                 .models_dir
                 .unwrap_or_else(|| workspace().join("models"));
@@ -763,8 +720,7 @@ fn run(cli: Cli) -> Result<()> {
                 prior_spec.as_ref(),
                 judge_wanted.then_some(&judge as &export::JudgeFn<'_>),
             )?;
-            let bytes = std::fs::read(&files.model)?;
-            let model = runtime::Model::from_bytes(&bytes)?;
+            let model = runtime::Model::from_bytes(&files.model_bytes)?;
             draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
             println!(
                 "wrote {}, {} and {}",

@@ -57,6 +57,17 @@ pub struct JudgedRow {
     pub unconditional: (f64, f64),
 }
 
+/// A run to evaluate: `DIR`, or `DIR@4` / `DIR@8` to quantize its weights
+/// to 4 or 8 bits (default: the run's own width).
+pub fn parse_run_spec(spec: &str) -> Result<(PathBuf, Option<u8>)> {
+    Ok(match spec.rsplit_once('@') {
+        Some((d, "4")) => (PathBuf::from(d), Some(4)),
+        Some((d, "8")) => (PathBuf::from(d), Some(8)),
+        Some((_, b)) => anyhow::bail!("`{spec}`: weight bits must be 8 or 4, not `{b}`"),
+        None => (PathBuf::from(spec), None),
+    })
+}
+
 /// Saves `row` next to its grid (`<grids>/<name>.json`), so that the table
 /// can be rebuilt from every run evaluated so far.
 pub fn save_row(row: &Row, grids: &Path) -> Result<()> {

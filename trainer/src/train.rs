@@ -12,13 +12,24 @@ use rand::seq::SliceRandom;
 use crate::adam::Adam;
 use crate::arch::Arch;
 use crate::atomic::write_atomic;
-use crate::checkpoint::{self, EpochMetrics, RunState, TrainConfig};
+use crate::checkpoint::{self, EpochMetrics, LrSchedule, RunState, TrainConfig};
 use crate::data::{Dataset, PIXELS};
 use crate::eval;
 use crate::objective;
 use crate::quantize::fake_quantize_decoder;
 use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
+
+/// Epochs and learning-rate schedule of an architecture's recipe when none
+/// is given: the PyTorch example's (10 epochs, constant rate) for its
+/// `classic` model, 60 cosine epochs for the others.
+pub fn default_recipe(arch: &Arch) -> (usize, LrSchedule) {
+    if arch.is_classic() {
+        (10, LrSchedule::Constant)
+    } else {
+        (60, LrSchedule::Cosine)
+    }
+}
 
 /// Paths of a run's files.
 #[derive(Debug, Clone)]
@@ -233,6 +244,45 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         write_metrics(&req.paths, &state.history)?;
     }
     Ok((vae, state))
+}
+
+/// The run of `req`, trained first when it has no finished checkpoint
+/// (resumed when it has a partial one), saying which. `req.resume` and
+/// `req.overwrite` are not consulted: a finished run is never retrained.
+pub fn ensure_trained(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
+    let dir = req.paths.dir.clone();
+    let existing = if req.paths.checkpoint().exists() {
+        Some(load_run(dev, &dir)?)
+    } else {
+        None
+    };
+    match existing {
+        Some((vae, state)) if state.epochs_done >= req.config.epochs => Ok((vae, state)),
+        existing => {
+            if let Some((_, state)) = &existing {
+                eprintln!(
+                    "Checkpoint in {} has {} of {} epochs: resuming training.",
+                    dir.display(),
+                    state.epochs_done,
+                    req.config.epochs
+                );
+            } else {
+                eprintln!(
+                    "No checkpoint in {}: training `{}` first.",
+                    dir.display(),
+                    req.arch.name
+                );
+            }
+            train(
+                dev,
+                TrainRequest {
+                    resume: existing.is_some(),
+                    overwrite: false,
+                    ..req
+                },
+            )
+        }
+    }
 }
 
 /// Reads a finished or partial run.

@@ -148,3 +148,30 @@ pub fn checksums(dir: &Path) -> Result<Vec<(String, String)>> {
     }
     Ok(out)
 }
+
+/// What [`ensure_mnist`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// The four files were there and their checksums are right.
+    AlreadyThere,
+    /// They were missing and have been fetched and verified.
+    Stored,
+}
+
+/// MNIST in `dir`: verifies the four files' SHA-256 when they are there
+/// (an error names the file whose checksum differs), fetches them otherwise.
+pub fn ensure_mnist(dir: &Path) -> Result<Fetched> {
+    if !super::has_all_files(dir) {
+        fetch_mnist(dir)?;
+        return Ok(Fetched::Stored);
+    }
+    for ((name, sum), e) in checksums(dir)?.iter().zip(&MNIST_FILES) {
+        anyhow::ensure!(
+            sum == e.sha256,
+            "{}: {name} has SHA-256 {sum}, expected {}",
+            dir.display(),
+            e.sha256
+        );
+    }
+    Ok(Fetched::AlreadyThere)
+}
