@@ -40,7 +40,7 @@ fn step(crc: u32) -> u32 {
 /// Computes the CRC-32 (IEEE) of `bytes`.
 ///
 /// ```
-/// assert_eq!(runtime::crc32(b"123456789"), 0xCBF4_3926);
+/// assert_eq!(runtime::crc32::crc32(b"123456789"), 0xCBF4_3926);
 /// ```
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;

@@ -84,6 +84,34 @@ pub struct Layer<'a> {
     pub shift: &'a [u8],
 }
 
+/// Whether weights of `bits` bits are int4 as this build decodes them:
+/// 4 bits with the `int4` feature on. Without it, 4-bit layers are refused
+/// at load ([`crate::ModelError::WeightBits`]) and never reach a kernel.
+#[inline(always)]
+pub const fn is_int4(bits: u8) -> bool {
+    crate::INT4 && bits == 4
+}
+
+impl Layer<'_> {
+    /// Whether the layer's weights are int4 (see [`is_int4`]).
+    #[inline(always)]
+    pub const fn is_int4(&self) -> bool {
+        is_int4(self.weight_bits)
+    }
+}
+
+/// A little-endian i32 from 4 bytes (0 if not exactly 4): how biases and
+/// multipliers are stored.
+#[inline(always)]
+pub(crate) fn le_i32(bytes: &[u8]) -> i32 {
+    <[u8; 4]>::try_from(bytes).map_or(0, i32::from_le_bytes)
+}
+
+/// Decodes an array of little-endian i32 values.
+pub(crate) fn le_i32s(bytes: &[u8]) -> impl Iterator<Item = i32> + '_ {
+    bytes.chunks_exact(4).map(le_i32)
+}
+
 /// Zero bytes that [`ModelBody::align_weights`] borrows padding from.
 static ZEROS: [u8; 3] = [0; 3];
 

@@ -17,7 +17,7 @@
 //! gives `w + 128`), odd rows in two's complement. Why: read as a signed
 //! 16-bit half-word, `[w(2p) + 128, w(2p+1)]` is `w(2p) + 128 + 256 * w(2p+1)`,
 //! linear in both weights, which lets the Cortex-M4 kernel get two rows out
-//! of one `SMLAD` (see [`crate::kernels::paired`]); the Cortex-M0/M3 kernels
+//! of one `SMLAD` (see [`crate::kernels::dsp`]); the Cortex-M0/M3 kernels
 //! load each byte with an immediate offset (`ldrb` for even rows, `ldrsb` for
 //! odd rows) and subtract `128 * sum(x)` from the even rows at the end.
 //!
@@ -110,7 +110,7 @@ pub fn weight_of(
     row: usize,
     input: usize,
 ) -> Option<i8> {
-    if crate::INT4 && bits == 4 {
+    if crate::format::is_int4(bits) {
         weight4(weights, padded_inputs, row, input)
     } else {
         weight(weights, padded_inputs, row, input)
@@ -125,7 +125,7 @@ pub const fn packed_bytes(outputs: usize, inputs: usize, bits: u8) -> usize {
 /// Packs weights given by `w(row, input)` into `out` at `bits` bits per
 /// weight (8: int8 in `[-127, 127]`; 4: int4 in `[-7, 7]`). `out` must be
 /// [`packed_bytes`] long (else `false`); padding gets zero weights.
-pub fn pack_bits_into(
+pub fn pack_into(
     outputs: usize,
     inputs: usize,
     bits: u8,
@@ -158,32 +158,12 @@ pub fn pack_bits_into(
     true
 }
 
-/// [`pack_bits_into`] for int8 (`out`: [`packed_len`] bytes).
-pub fn pack_into(
-    outputs: usize,
-    inputs: usize,
-    w: impl Fn(usize, usize) -> i8,
-    out: &mut [u8],
-) -> bool {
-    pack_bits_into(outputs, inputs, 8, w, out)
-}
-
-/// [`pack_bits_into`] for int4.
-pub fn pack4_into(
-    outputs: usize,
-    inputs: usize,
-    w: impl Fn(usize, usize) -> i8,
-    out: &mut [u8],
-) -> bool {
-    pack_bits_into(outputs, inputs, 4, w, out)
-}
-
 /// Packs row-major weights (`outputs * inputs`, channel 0 first) at `bits`
-/// bits per weight.
+/// bits per weight into a new vector ([`pack_into`] on the host).
 #[cfg(any(test, feature = "std"))]
-pub fn pack_bits(outputs: usize, inputs: usize, bits: u8, row_major: &[i8]) -> std::vec::Vec<u8> {
+pub fn pack(outputs: usize, inputs: usize, bits: u8, row_major: &[i8]) -> std::vec::Vec<u8> {
     let mut out = std::vec![0u8; packed_bytes(outputs, inputs, bits)];
-    pack_bits_into(
+    pack_into(
         outputs,
         inputs,
         bits,
@@ -191,18 +171,6 @@ pub fn pack_bits(outputs: usize, inputs: usize, bits: u8, row_major: &[i8]) -> s
         &mut out,
     );
     out
-}
-
-/// Packs row-major int8 weights.
-#[cfg(any(test, feature = "std"))]
-pub fn pack(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
-    pack_bits(outputs, inputs, 8, row_major)
-}
-
-/// Packs row-major int4 weights (values in `[-7, 7]`).
-#[cfg(any(test, feature = "std"))]
-pub fn pack4(outputs: usize, inputs: usize, row_major: &[i8]) -> std::vec::Vec<u8> {
-    pack_bits(outputs, inputs, 4, row_major)
 }
 
 #[cfg(test)]
@@ -232,7 +200,7 @@ mod tests {
         let w: std::vec::Vec<i8> = (0..m * k)
             .map(|i| (i as i32 * 37 % 255 - 127) as i8)
             .collect();
-        let packed = pack(m, k, &w);
+        let packed = pack(m, k, 8, &w);
         let kp = padded_inputs(k);
         for r in 0..padded_outputs(m) {
             for i in 0..kp {
@@ -249,7 +217,7 @@ mod tests {
     fn int4_pack_round_trips() {
         let (m, k) = (11, 6);
         let w: std::vec::Vec<i8> = (0..m * k).map(|i| (i as i32 * 5 % 15 - 7) as i8).collect();
-        let packed = pack4(m, k, &w);
+        let packed = pack(m, k, 4, &w);
         assert_eq!(packed.len(), packed_len(m, k) / 2);
         let kp = padded_inputs(k);
         for r in 0..padded_outputs(m) {

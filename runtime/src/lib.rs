@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use embedded_graphics::{mock_display::MockDisplay, pixelcolor::Gray8, prelude::*};
-//! use runtime::{Decoder, Digit, LatentSampler, Model};
+//! use runtime::prelude::*;
 //!
 //! # let model_bytes = runtime::testing::tiny_model_bytes();
 //! // On a device: `static MODEL: &[u8] = include_bytes!("../models/mcu.postcard");`
@@ -50,7 +50,7 @@
 extern crate std;
 
 mod aligned;
-mod crc32;
+pub mod crc32;
 mod decoder;
 mod draw;
 mod error;
@@ -63,12 +63,14 @@ pub mod layout;
 /// Whether this build decodes int4 layers (feature `int4`, on by default).
 pub const INT4: bool = cfg!(feature = "int4");
 mod model;
-mod normal;
+pub mod normal;
 pub mod prior;
 mod prng;
-mod requant;
-mod sigmoid;
+pub mod requant;
+pub mod sigmoid;
 
+#[cfg(feature = "std")]
+mod float_decoder;
 #[cfg(feature = "std")]
 pub mod quantize;
 #[cfg(feature = "std")]
@@ -77,8 +79,16 @@ pub mod quantize_prior;
 #[doc(hidden)]
 pub mod testing;
 
+/// What an application uses: load a model, draw latents, decode, draw the
+/// digit. `use runtime::prelude::*;`
+pub mod prelude {
+    pub use crate::{
+        Aligned, DecodeError, Decoder, Digit, FromGrey, GrayImage, ImageView, Latent,
+        LatentSampler, Model, ModelError, PriorView,
+    };
+}
+
 pub use aligned::Aligned;
-pub use crc32::crc32;
 pub use decoder::Decoder;
 pub use draw::{FromGrey, ImageView};
 pub use error::{DecodeError, Field, ModelError, PriorField};
@@ -86,8 +96,5 @@ pub use format::{ClassPrior, Prior};
 pub use image::{Digit, GrayImage};
 pub use latent::{Latent, LatentSampler};
 pub use model::{Model, WriteError};
-pub use normal::{next_normal_q12, normal_q12};
 pub use prior::PriorView;
 pub use prng::Rng;
-pub use requant::{requantize, requantize_fast};
-pub use sigmoid::grey_of_logit;

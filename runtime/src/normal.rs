@@ -44,7 +44,7 @@ pub(crate) const QUANTILE_Q12: [u16; 257] = [
 /// (`z * 4096`, in `[-25960, 25960]`).
 ///
 /// ```
-/// use runtime::normal_q12;
+/// use runtime::normal::normal_q12;
 /// assert_eq!(normal_q12(0x7FFF_FFFF), 0); // t = 1: the median
 /// assert_eq!(normal_q12(0x0000_0000), 25_960); // t = 2^-32: the far tail
 /// assert_eq!(normal_q12(0x8000_0000), -25_960);

@@ -1,5 +1,6 @@
 //! Host-side (`std` feature) post-training quantization of a float decoder
-//! into the model format, and the f64 reference decoder it is checked against.
+//! ([`FloatDecoder`], the f64 reference decoder in `float_decoder`) into the
+//! model format.
 //!
 //! Scheme (see `docs/quantization.md`):
 //! - weights: symmetric int8 per output channel, `s_w[c] = max|W[c]| / 127`;
@@ -16,37 +17,11 @@ use std::vec::Vec;
 use std::{fmt, format, vec};
 
 use crate::error::ModelError;
+pub use crate::float_decoder::{FloatDecoder, FloatLayer};
 use crate::format::{
     Activation, Layer, ModelBody, LATENT_FRAC_BITS, LOGIT_FRAC_BITS, MAX_ABS_BIAS,
 };
 use crate::model::Model;
-
-/// One float dense layer: `y = W x + b`, `W` row-major (`output_dim` rows of
-/// `input_dim` values).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FloatLayer {
-    /// Number of inputs.
-    pub input_dim: usize,
-    /// Number of outputs.
-    pub output_dim: usize,
-    /// `output_dim * input_dim` weights, row-major.
-    pub weights: Vec<f32>,
-    /// `output_dim` biases.
-    pub bias: Vec<f32>,
-}
-
-/// A float decoder: ReLU after every layer but the last, which gives logits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FloatDecoder {
-    /// Latent size.
-    pub latent_dim: usize,
-    /// Image width.
-    pub image_width: usize,
-    /// Image height.
-    pub image_height: usize,
-    /// The layers in order.
-    pub layers: Vec<FloatLayer>,
-}
 
 /// Why a float decoder could not be quantized.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,38 +99,6 @@ impl FloatDecoder {
             )));
         }
         Ok(())
-    }
-
-    /// Every layer's output in f64 (ReLU applied to hidden layers); the last
-    /// entry holds the logits.
-    pub fn forward_all(&self, z: &[f64]) -> Vec<Vec<f64>> {
-        let mut outs: Vec<Vec<f64>> = Vec::with_capacity(self.layers.len());
-        let last = self.layers.len().saturating_sub(1);
-        for (i, l) in self.layers.iter().enumerate() {
-            let x: &[f64] = outs.last().map_or(z, |v| v.as_slice());
-            let mut y: Vec<f64> = l
-                .weights
-                .chunks_exact(l.input_dim.max(1))
-                .zip(&l.bias)
-                .map(|(row, &b)| {
-                    row.iter()
-                        .zip(x)
-                        .map(|(&w, &v)| f64::from(w) * v)
-                        .sum::<f64>()
-                        + f64::from(b)
-                })
-                .collect();
-            if i != last {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            outs.push(y);
-        }
-        outs
-    }
-
-    /// The logits for latent `z`, in f64.
-    pub fn forward(&self, z: &[f64]) -> Vec<f64> {
-        self.forward_all(z).pop().unwrap_or_default()
     }
 }
 
@@ -411,8 +354,7 @@ pub fn quantize_bits(
             owned.shift.push(s as u8);
             scales.push(w_scale);
         }
-        owned.weights =
-            crate::layout::pack_bits(layer.output_dim, layer.input_dim, bits, &row_major);
+        owned.weights = crate::layout::pack(layer.output_dim, layer.input_dim, bits, &row_major);
         q.layers.push(owned);
         q.output_scales.push(out_scale);
         q.weight_scales.push(scales);

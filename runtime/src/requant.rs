@@ -13,7 +13,7 @@
 /// shifts are clamped here so the function is total.
 ///
 /// ```
-/// use runtime::requantize;
+/// use runtime::requant::requantize;
 /// // 0.75 = (3 << 29) * 2^(0 - 31)
 /// assert_eq!(requantize(1000, 3 << 29, 0), 750);
 /// // 1.5 = (3 << 29) * 2^(1 - 31); halves round up: -1.5 -> -1

@@ -28,7 +28,7 @@ pub(crate) const GREY_OF_Q5: [u8; 256] = [
 /// is `GREY_OF_Q5[k]` for `logit >= 0` and `255 - GREY_OF_Q5[k]` otherwise.
 ///
 /// ```
-/// use runtime::grey_of_logit;
+/// use runtime::sigmoid::grey_of_logit;
 /// assert_eq!(grey_of_logit(0), 128);
 /// assert_eq!(grey_of_logit(i16::MAX), 255);
 /// assert_eq!(grey_of_logit(i16::MIN), 0);

@@ -60,8 +60,20 @@ pub fn tiny_model_bytes() -> heapless::Vec<u8, TINY_MODEL_CAPACITY> {
     fill_requant(&mut rng, &mut b0, &mut m0, &mut s0, 200_000, -13);
     fill_weights(&mut rng, &mut w1);
     fill_requant(&mut rng, &mut b1, &mut m1, &mut s1, 30_000, -1);
-    pack_into(HIDDEN, LATENT, |r, k| row_major(&w0, LATENT, r, k), &mut p0);
-    pack_into(PIXELS, HIDDEN, |r, k| row_major(&w1, HIDDEN, r, k), &mut p1);
+    pack_into(
+        HIDDEN,
+        LATENT,
+        8,
+        |r, k| row_major(&w0, LATENT, r, k),
+        &mut p0,
+    );
+    pack_into(
+        PIXELS,
+        HIDDEN,
+        8,
+        |r, k| row_major(&w1, HIDDEN, r, k),
+        &mut p1,
+    );
     let mut layers = heapless::Vec::new();
     let l0 = Layer {
         activation: Activation::Relu,

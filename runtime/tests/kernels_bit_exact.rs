@@ -7,8 +7,8 @@
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{block, block4, dense, paired, reference, run_blocks};
-use runtime::layout::{pack, pack4, padded_inputs};
+use runtime::kernels::{dense, dense_with_twin, dsp, int4, reference, thumb};
+use runtime::layout::{pack, padded_inputs};
 
 #[derive(Debug, Clone)]
 struct OwnedLayer {
@@ -31,7 +31,7 @@ impl OwnedLayer {
             bits: 8,
             inputs,
             outputs,
-            weights: pack(usize::from(outputs), usize::from(inputs), &w),
+            weights: pack(usize::from(outputs), usize::from(inputs), 8, &w),
             row_major: w,
             bias_bytes: b.iter().flat_map(|v| v.to_le_bytes()).collect(),
             multiplier_bytes: m.iter().flat_map(|v| v.to_le_bytes()).collect(),
@@ -77,7 +77,7 @@ fn as_int4(layer: OwnedLayer) -> OwnedLayer {
     let w: Vec<i8> = layer.row_major.iter().map(|&v| v / 18).collect();
     OwnedLayer {
         bits: 4,
-        weights: pack4(usize::from(layer.outputs), usize::from(layer.inputs), &w),
+        weights: pack(usize::from(layer.outputs), usize::from(layer.inputs), 4, &w),
         row_major: w,
         ..layer
     }
@@ -104,8 +104,8 @@ proptest! {
         let expect = run_oracle(&layer, &x);
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
-        prop_assert!(paired::applies(&x));
-        prop_assert_eq!(&run_paired(&layer, &x), &expect);
+        prop_assert!(dsp::applies(&x));
+        prop_assert_eq!(&run_dsp(&layer, &x), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 
@@ -116,7 +116,7 @@ proptest! {
         let x = padded(&layer, (0..layer.inputs).map(|_| if latent { rng.next_u32() as i16 } else { (rng.next_u32() % 256) as i16 }).collect());
         let expect = run_oracle(&layer, &x);
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
-        prop_assert_eq!(&run_with(&layer, |l, out| run_blocks(l, &x, out, |v| v, block4::block_sums)), &expect);
+        prop_assert_eq!(&run_with(&layer, |l, out| dense_with_twin(l, &x, out, |v| v, int4::block_sums)), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 
@@ -140,7 +140,7 @@ fn run_oracle(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
                 .map(|i| i64::from(layer.row_major[r * k + i]) * i64::from(x[i]))
                 .sum();
             let acc = i32::try_from(i64::from(layer.bias[r]) + dot).expect("in range");
-            runtime::requantize(acc, layer.multiplier[r], layer.shift[r])
+            runtime::requant::requantize(acc, layer.multiplier[r], layer.shift[r])
         })
         .collect()
 }
@@ -157,13 +157,13 @@ fn run_reference(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
 
 fn run_block(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     run_with(layer, |l, out| {
-        run_blocks(l, x, out, |v| v, block::block_sums)
+        dense_with_twin(l, x, out, |v| v, thumb::block_sums)
     })
 }
 
-fn run_paired(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+fn run_dsp(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     run_with(layer, |l, out| {
-        run_blocks(l, x, out, |v| v, paired::block_sums)
+        dense_with_twin(l, x, out, |v| v, dsp::block_sums)
     })
 }
 
@@ -190,8 +190,8 @@ fn extreme_values_agree() {
             let expect = run_oracle(&layer, &x);
             assert_eq!(run_reference(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_block(&layer, &x), expect, "{inputs}x{outputs}");
-            if paired::applies(&x) {
-                assert_eq!(run_paired(&layer, &x), expect, "{inputs}x{outputs}");
+            if dsp::applies(&x) {
+                assert_eq!(run_dsp(&layer, &x), expect, "{inputs}x{outputs}");
             }
         }
     }
@@ -206,16 +206,16 @@ fn extreme_values_agree() {
             vec![-8; 2],
         );
         let x = padded(&layer, vec![255; 256]);
-        assert_eq!(run_paired(&layer, &x), run_oracle(&layer, &x));
+        assert_eq!(run_dsp(&layer, &x), run_oracle(&layer, &x));
     }
 }
 
 #[test]
-fn paired_refuses_inputs_it_cannot_sum_exactly() {
-    assert!(!paired::applies(&[256]));
-    assert!(!paired::applies(&[-1]));
-    assert!(!paired::applies(&[0; 260]));
-    assert!(paired::applies(&[255; 256]));
+fn dsp_twin_refuses_inputs_it_cannot_sum_exactly() {
+    assert!(!dsp::applies(&[256]));
+    assert!(!dsp::applies(&[-1]));
+    assert!(!dsp::applies(&[0; 260]));
+    assert!(dsp::applies(&[255; 256]));
 }
 
 /// A swapped row in the twin would be caught: sanity check of the test itself.
@@ -231,13 +231,13 @@ fn a_wrong_kernel_fails() {
     );
     let x = vec![3i16; 8];
     let swapped = run_with(&layer, |l, out| {
-        run_blocks(
+        dense_with_twin(
             l,
             &x,
             out,
             |v| v,
             |b, x| {
-                let mut s = block::block_sums(b, x);
+                let mut s = thumb::block_sums(b, x);
                 s.swap(1, 3);
                 s
             },

@@ -4,7 +4,8 @@
 //! value), so a correct sampler fails with negligible probability and a
 //! wrong one (uniform, truncated tails, wrong scale) fails for certain.
 
-use runtime::{normal_q12, LatentSampler, Rng};
+use runtime::normal::normal_q12;
+use runtime::{LatentSampler, Rng};
 
 const N: usize = 1_000_000;
 

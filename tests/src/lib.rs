@@ -12,7 +12,7 @@ pub fn uniform(rng: &mut Rng) -> f32 {
 
 /// A standard-normal f32 from `rng` (via the runtime's own sampler).
 pub fn normal(rng: &mut Rng) -> f32 {
-    f32::from(runtime::next_normal_q12(rng)) / 4096.0
+    f32::from(runtime::normal::next_normal_q12(rng)) / 4096.0
 }
 
 /// A random float decoder `latent -> hidden... -> width*height` with
@@ -66,7 +66,7 @@ pub fn encode_unchecked(body: &runtime::format::ModelBody<'_>, version: u16) -> 
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
-    out.extend_from_slice(&runtime::crc32(&payload).to_le_bytes());
+    out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
     out
 }
 

@@ -31,7 +31,7 @@ fn reference_layer_arrays() -> [Vec<u8>; 4] {
     let row_major: Vec<i8> = (0..128 * 784)
         .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8)
         .collect();
-    let weights = runtime::layout::pack(784, 128, &row_major);
+    let weights = runtime::layout::pack(784, 128, 8, &row_major);
     let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..784 {
         bias.extend_from_slice(&((xorshift(&mut state) % 20001) as i32 - 10000).to_le_bytes());

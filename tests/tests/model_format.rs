@@ -2,11 +2,12 @@
 //! error class a loader must report.
 
 use integration_tests::{encode_unchecked, small_model_bytes};
+use runtime::crc32::crc32;
 use runtime::format::{
     Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN,
     MAX_LATENT_DIM, MAX_LAYERS,
 };
-use runtime::{crc32, Field, Model, ModelError};
+use runtime::{Field, Model, ModelError};
 
 fn body_of(bytes: &[u8]) -> ModelBody<'_> {
     Model::from_bytes(bytes).unwrap().body().clone()
@@ -236,7 +237,7 @@ fn too_many_layers() {
     let good = small_model_bytes(9);
     let body = body_of(&good);
     // Square 4 -> 4 ReLU layers, then the original last layer fed by 4 values.
-    let w = runtime::layout::pack(4, 4, &[1i8; 16]);
+    let w = runtime::layout::pack(4, 4, 8, &[1i8; 16]);
     let bias = [0u8; 16];
     let mult = (1i32 << 30).to_le_bytes().repeat(4);
     let shift = [0u8; 4];
@@ -253,7 +254,7 @@ fn too_many_layers() {
     };
     let mut last = body.layers[1];
     last.input_dim = 4;
-    let w_last = runtime::layout::pack(784, 4, &[1i8; 4 * 784]);
+    let w_last = runtime::layout::pack(784, 4, 8, &[1i8; 4 * 784]);
     last.weights = &w_last;
     let mut ok = body.clone();
     ok.layers.clear();

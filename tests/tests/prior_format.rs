@@ -67,7 +67,7 @@ fn encode_v3(body: &ModelBody<'_>, prior: &Option<Prior<'_>>) -> Vec<u8> {
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
-    out.extend_from_slice(&runtime::crc32(&payload).to_le_bytes());
+    out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
     out
 }
 
@@ -154,7 +154,7 @@ fn expected_class_draw(c: &ClassPrior<'_>, seed: u64) -> Vec<i16> {
     });
     let comp = comp.unwrap();
     let eps: Vec<i64> = (0..D)
-        .map(|_| i64::from(runtime::next_normal_q12(&mut rng)))
+        .map(|_| i64::from(runtime::normal::next_normal_q12(&mut rng)))
         .collect();
     let means = i8s(c.means);
     let scales = i8s(c.scales);

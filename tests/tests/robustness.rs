@@ -33,7 +33,7 @@ fn exercise(bytes: &[u8]) {
 fn fix_crc(bytes: &mut [u8]) {
     if bytes.len() >= 14 {
         let n = bytes.len();
-        let crc = runtime::crc32(&bytes[10..n - 4]);
+        let crc = runtime::crc32::crc32(&bytes[10..n - 4]);
         bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
     }
 }

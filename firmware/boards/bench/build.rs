@@ -38,7 +38,7 @@ fn main() {
     let row_major: Vec<i8> = (0..inputs * outputs)
         .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8)
         .collect();
-    let weights = runtime::layout::pack(outputs, inputs, &row_major);
+    let weights = runtime::layout::pack(outputs, inputs, 8, &row_major);
     let mut bias = Vec::new();
     let mut multiplier = Vec::new();
     let mut shift = Vec::new();

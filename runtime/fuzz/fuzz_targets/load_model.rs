@@ -42,7 +42,7 @@ fn wrapped(data: &[u8], version: u16) -> Vec<u8> {
     file.extend_from_slice(&version.to_le_bytes());
     file.extend_from_slice(&(data.len() as u32).to_le_bytes());
     file.extend_from_slice(data);
-    file.extend_from_slice(&runtime::crc32(data).to_le_bytes());
+    file.extend_from_slice(&runtime::crc32::crc32(data).to_le_bytes());
     file
 }
 

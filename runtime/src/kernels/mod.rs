@@ -1,31 +1,36 @@
-//! Dense-layer kernels.
+//! Dense-layer kernels. [`dense`] is the one entry point: the decoder calls
+//! it for every layer.
 //!
 //! - [`reference`](mod@reference): the plain, obviously-correct kernel, the
 //!   oracle any faster kernel must match bit for bit, and what the host runs.
-//! - [`block`]: safe Rust twin of the Cortex-M0/M3 assembly kernels.
-//! - [`block4`]: the int4 kernel (safe Rust, every target).
-//! - [`paired`]: safe Rust twin of the Cortex-M4 (DSP) assembly kernel.
-//! - `asm` (ARM targets only): the hand-written inner loops, the crate's only
-//!   `unsafe` code.
+//! - [`thumb`]: safe Rust twin of the Thumb-1 (Cortex-M0) and Thumb-2
+//!   (Cortex-M3) assembly routines.
+//! - [`dsp`]: safe Rust twin of the Cortex-M4 (DSP) assembly routine.
+//! - [`int4`]: the int4 kernel (safe Rust, every target).
+//! - `asm` (ARM targets only): the hand-written inner loops, one file per
+//!   core, the crate's only `unsafe` code.
 //!
-//! [`dense`] is the kernel selected for the compile target by `build.rs`
+//! A twin computes a block's [`BlockSums`]; [`dense_with_twin`] runs a whole
+//! layer with a given twin (what the host tests compare with the reference).
+//!
+//! [`dense`] runs the kernel selected for the compile target by `build.rs`
 //! from the target name: `thumbv7em` (Cortex-M4/M7) runs the DSP kernel,
 //! `thumbv7m`/`thumbv8m.main` the Thumb-2 kernel, `thumbv6m`/`thumbv8m.base`
 //! the Thumb-1 kernel, everything else the reference. Setting the
 //! environment variable `VAE_KERNEL=reference` at build time forces the
 //! reference kernel (for comparisons).
 
-pub mod block;
-pub mod block4;
-pub mod paired;
+pub mod dsp;
+pub mod int4;
 pub mod reference;
+pub mod thumb;
 
 #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2", vae_kernel = "thumb1"))]
 mod asm;
 
+use crate::format::le_i32;
 use crate::format::Layer;
 use crate::layout::{padded_inputs, ROW_BLOCK};
-use crate::model::le_i32;
 use crate::requant::requantize_fast;
 
 /// Raw sums of one block of 8 rows over the padded inputs: for even rows
@@ -63,7 +68,7 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
     if cfg!(vae_kernel = "thumb1") {
         // Code size matters most on the Cortex-M0: one kernel copy for all
         // output types, values handed over through a `dyn` callback.
-        dense_blocks(layer, input, &mut emit);
+        dense_dyn(layer, input, &mut emit);
     } else {
         // Thumb-2 cores: the kernel inlined per output type (faster).
         let kp = padded_inputs(usize::from(layer.input_dim));
@@ -72,61 +77,60 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
         if asm::dense_fused(layer, x, &mut emit) {
             return;
         }
-        twin_blocks(layer, x, block_sums_of(layer), &mut emit);
+        blocks(layer, x, None, &mut emit);
     }
 }
 
-/// The safe block kernel for the layer's weight width.
-fn block_sums_of(layer: &Layer<'_>) -> fn(&[u8], &[i16]) -> BlockSums {
-    if crate::INT4 && layer.weight_bits == 4 {
-        block4::block_sums
-    } else {
-        block::block_sums
-    }
-}
-
-/// The kernel behind [`dense`] on the Cortex-M0, not generic so that one
-/// copy serves every output type: it hands the requantized values to `emit`
-/// in order, up to 8 at a time.
+/// [`dense`] on the Cortex-M0, not generic so that one copy serves every
+/// output type: it hands the requantized values to `emit` in order, up to 8
+/// at a time.
 #[inline(never)]
-pub fn dense_blocks(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
+fn dense_dyn(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
     let kp = padded_inputs(usize::from(layer.input_dim));
     let x = input.get(..kp).unwrap_or(input);
     #[cfg(not(vae_kernel = "reference"))]
     if asm::dense_fused(layer, x, &mut *emit) {
         return;
     }
-    twin_blocks(layer, x, block_sums_of(layer), emit);
+    blocks(layer, x, None, emit);
 }
 
-/// Runs a layer block by block: `sums` gives a block's [`BlockSums`], then
-/// each row gets its bias, the even rows lose their excess `128 * sum(x)`,
-/// every row is requantized, and `stage` makes the output. `x` holds the
-/// padded inputs (missing ones count as zero).
-pub fn run_blocks<O>(
+/// Runs a layer with the safe twin `sums` (e.g. [`thumb::block_sums`]):
+/// block by block, each row gets its bias, the even rows lose their excess
+/// `128 * sum(x)`, every row is requantized, and `stage` makes the output.
+/// `x` holds the padded inputs (missing ones count as zero). Equals
+/// [`reference::dense`] bit for bit; the host tests prove it per twin.
+pub fn dense_with_twin<O>(
     layer: &Layer<'_>,
     x: &[i16],
     output: &mut [O],
     stage: impl Fn(i32) -> O,
-    sums: fn(&[u8], &[i16]) -> BlockSums,
+    sums: Twin,
 ) {
     let mut outs = output.iter_mut();
-    twin_blocks(layer, x, sums, |values: &[i32]| {
+    blocks(layer, x, Some(sums), |values: &[i32]| {
         for (&value, out) in values.iter().zip(&mut outs) {
             *out = stage(value);
         }
     });
 }
 
-/// [`run_blocks`] handing values to `emit`.
-fn twin_blocks(
-    layer: &Layer<'_>,
-    x: &[i16],
-    sums: fn(&[u8], &[i16]) -> BlockSums,
-    mut emit: impl FnMut(&[i32]),
-) {
+/// A safe twin: the raw sums of one block (see [`BlockSums`]).
+pub type Twin = fn(&[u8], &[i16]) -> BlockSums;
+
+/// [`dense_with_twin`] handing the values to `emit`, up to 8 at a time;
+/// with `twin` `None`, the twin for the layer's weight width ([`thumb`] or
+/// [`int4`]). (Chosen here rather than by the callers: on the Cortex-M3 a
+/// separate chooser made the compiler lay out [`dense`] 4 instructions per
+/// block slower.)
+fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut(&[i32])) {
     // int4 blocks: half the bytes, two's complement nibbles (no excess).
-    let int4 = crate::INT4 && layer.weight_bits == 4;
+    let int4 = layer.is_int4();
+    let sums = twin.unwrap_or(if int4 {
+        int4::block_sums
+    } else {
+        thumb::block_sums
+    });
     let excess = if int4 { 0 } else { excess(x) };
     let block_len =
         ROW_BLOCK * padded_inputs(usize::from(layer.input_dim)) / if int4 { 2 } else { 1 };

@@ -10,9 +10,9 @@
 //! The `wrapping_*` operations therefore compute the exact mathematical sum;
 //! they only make "cannot panic" visible to the compiler.
 
+use crate::format::le_i32s;
 use crate::format::Layer;
 use crate::layout;
-use crate::model::le_i32s;
 use crate::requant::requantize;
 
 /// `sum(w(row, i) * input[i])` over the layer's inputs.

@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use runtime::format::{Activation, Layer};
 use runtime::kernels::{dense, reference};
-use runtime::layout::{pack4_into, pack_into, packed_bytes, packed_len, padded_inputs};
+use runtime::layout::{pack_into, packed_bytes, packed_len, padded_inputs};
 use runtime::{Aligned, Decoder, Digit, LatentSampler, Model, Rng};
 
 use crate::semihosting::println;
@@ -190,11 +190,8 @@ fn kernel_check() {
         let Some(wbuf) = weights.0.get_mut(..packed_bytes(outputs, inputs, bits)) else {
             continue;
         };
-        if bits == 4 {
-            pack4_into(outputs, inputs, |r, k| w(r, k) / 18, wbuf);
-        } else {
-            pack_into(outputs, inputs, w, wbuf);
-        }
+        let divisor = if bits == 4 { 18 } else { 1 };
+        pack_into(outputs, inputs, bits, |r, k| w(r, k) / divisor, wbuf);
         for (c, shift) in shift.iter_mut().take(outputs).enumerate() {
             let b = (rng.next_u32() % 400_001) as i32 - 200_000;
             bias.0[odd + 4 * c..odd + 4 * c + 4].copy_from_slice(&b.to_le_bytes());

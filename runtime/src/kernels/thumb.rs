@@ -6,7 +6,7 @@
 //! Per block of 8 rows and pair of inputs it reads the 16 layout bytes in
 //! storage order: even rows as unsigned bytes (`w + 128`), odd rows as
 //! signed bytes (`w`). The even rows' excess, `128 * sum(x)`, is the same
-//! for every row and is subtracted once per row by [`super::run_blocks`].
+//! for every row and is subtracted once per row by [`super::dense_with_twin`].
 
 use super::BlockSums;
 

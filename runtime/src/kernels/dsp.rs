@@ -50,7 +50,7 @@ pub fn unpair(ef: [u32; 4]) -> [i32; 4] {
     ]
 }
 
-/// Raw sums of one block, as [`super::block::block_sums`]; exact only when
+/// Raw sums of one block, as [`super::thumb::block_sums`]; exact only when
 /// [`applies`] holds for `input`.
 pub fn block_sums(block: &[u8], input: &[i16]) -> BlockSums {
     let mut ef = [[0u32; 4]; 2];

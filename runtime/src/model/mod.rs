@@ -1,0 +1,112 @@
+//! The validated model: a [`Model`] borrows every weight array from the
+//! bytes it was loaded from, so a model `include_bytes!`-ed into flash is
+//! used in place: nothing is copied to RAM. Once a constructor returns `Ok`,
+//! every invariant the decoder relies on holds (see the list in
+//! `docs/model-format.md`), which is why decoding cannot fail or panic
+//! afterwards.
+//!
+//! - `read`: [`Model::from_bytes`] (header, CRC, postcard body, prior) and
+//!   the in-memory constructors;
+//! - `validate`: the structural invariants of a body and its layers;
+//! - `write`: encoding a model back into a file.
+
+mod read;
+mod validate;
+mod write;
+
+pub use write::WriteError;
+
+use crate::format::{Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR};
+use crate::prior::PriorView;
+
+/// A validated model whose weights borrow from the bytes it was loaded from.
+///
+/// ```
+/// # fn main() -> Result<(), runtime::ModelError> {
+/// # let bytes = runtime::testing::tiny_model_bytes();
+/// let model = runtime::Model::from_bytes(&bytes)?;
+/// assert_eq!(model.image_width(), 28);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model<'a> {
+    body: ModelBody<'a>,
+    prior: Option<PriorView<'a>>,
+}
+
+impl<'a> Model<'a> {
+    /// The learned latent prior, if the file has one (version 3).
+    pub fn prior(&self) -> Option<&PriorView<'a>> {
+        self.prior.as_ref()
+    }
+
+    /// The format version this model is written as: 3 with a prior, else 2.
+    pub fn format_version(&self) -> u16 {
+        if self.prior.is_some() {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_NO_PRIOR
+        }
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &'a str {
+        self.body.name
+    }
+
+    /// Size of the latent vector the decoder takes.
+    pub fn latent_dim(&self) -> usize {
+        usize::from(self.body.latent_dim)
+    }
+
+    /// Image width in pixels.
+    pub fn image_width(&self) -> usize {
+        usize::from(self.body.image_width)
+    }
+
+    /// Image height in pixels.
+    pub fn image_height(&self) -> usize {
+        usize::from(self.body.image_height)
+    }
+
+    /// Pixels per image (`width * height`, at most 255 * 255).
+    pub fn pixel_count(&self) -> usize {
+        usize::from(self.body.image_width).saturating_mul(usize::from(self.body.image_height))
+    }
+
+    /// The layers, in the order they are applied.
+    pub fn layers(&self) -> &[Layer<'a>] {
+        &self.body.layers
+    }
+
+    /// The decoded body (for re-encoding or inspection).
+    pub fn body(&self) -> &ModelBody<'a> {
+        &self.body
+    }
+
+    /// Widest hidden activation (0 for a single-layer model): the scratch
+    /// capacity a [`crate::Decoder`] needs.
+    pub fn max_hidden_width(&self) -> usize {
+        let layers = self.layers();
+        let hidden = layers.len().saturating_sub(1);
+        layers
+            .iter()
+            .take(hidden)
+            .map(|l| usize::from(l.output_dim))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Total bytes of stored weights (including the layout's padding).
+    pub fn weight_bytes(&self) -> usize {
+        self.layers().iter().map(|l| l.weights.len()).sum()
+    }
+
+    /// Multiply-accumulates per decoded image.
+    pub fn macs(&self) -> usize {
+        self.layers()
+            .iter()
+            .map(|l| usize::from(l.input_dim).saturating_mul(usize::from(l.output_dim)))
+            .sum()
+    }
+}

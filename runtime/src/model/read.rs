@@ -1,0 +1,143 @@
+//! Reading a model: the file (header, CRC-32, postcard body, optional
+//! prior section) and bodies built in memory; both end in validation.
+
+use crate::crc32::crc32;
+use crate::error::ModelError;
+#[cfg(doc)]
+use crate::format::{Activation, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM};
+use crate::format::{
+    ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
+};
+
+use super::validate::validate;
+use super::Model;
+
+/// Reads a little-endian u16 at `at`, if present.
+fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes(b.try_into().ok()?))
+}
+
+/// Reads a little-endian u32 at `at`, if present.
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+impl<'a> Model<'a> {
+    /// Parses and validates a model file without copying its arrays.
+    ///
+    /// Checks, in order: non-empty, magic, version, length, CRC-32, postcard
+    /// decoding, then every structural invariant (see [`Model::from_body`]).
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, ModelError> {
+        if bytes.is_empty() {
+            return Err(ModelError::Empty);
+        }
+        let found = bytes.len();
+        let magic: [u8; 4] = match bytes.get(..4) {
+            Some(m) => m.try_into().map_err(|_| ModelError::Malformed)?,
+            None => {
+                return Err(ModelError::Truncated {
+                    needed: HEADER_LEN,
+                    found,
+                })
+            }
+        };
+        if magic != MAGIC {
+            return Err(ModelError::BadMagic(magic));
+        }
+        let version = read_u16(bytes, 4).ok_or(ModelError::Truncated {
+            needed: HEADER_LEN,
+            found,
+        })?;
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_NO_PRIOR {
+            return Err(ModelError::UnsupportedVersion(version));
+        }
+        let payload_len = read_u32(bytes, 6).ok_or(ModelError::Truncated {
+            needed: HEADER_LEN,
+            found,
+        })?;
+        let payload_end = usize::try_from(payload_len)
+            .ok()
+            .and_then(|n| n.checked_add(HEADER_LEN))
+            .ok_or(ModelError::Truncated {
+                needed: usize::MAX,
+                found,
+            })?;
+        let needed = payload_end.saturating_add(TRAILER_LEN);
+        let (payload, stored) = match (
+            bytes.get(HEADER_LEN..payload_end),
+            read_u32(bytes, payload_end),
+        ) {
+            (Some(p), Some(c)) => (p, c),
+            _ => return Err(ModelError::Truncated { needed, found }),
+        };
+        if found > needed {
+            return Err(ModelError::TrailingBytes(found.saturating_sub(needed)));
+        }
+        let computed = crc32(payload);
+        if computed != stored {
+            return Err(ModelError::CrcMismatch { stored, computed });
+        }
+        let (body, rest) = postcard::take_from_bytes::<ModelBody<'a>>(payload)
+            .map_err(|_| ModelError::Malformed)?;
+        // Version 3 appends the optional prior section after the body: a
+        // tag byte (0 none, 1 some), then the prior, kept in place.
+        let (prior, rest) = match (version == FORMAT_VERSION, rest.split_first()) {
+            (false, _) => (None, rest),
+            (true, Some((0, tail))) => (None, tail),
+            (true, Some((1, tail))) => {
+                let (view, tail) = crate::prior::parse(tail)?;
+                (Some(view), tail)
+            }
+            (true, _) => return Err(ModelError::Malformed),
+        };
+        if !rest.is_empty() {
+            return Err(ModelError::PayloadTooLong(rest.len()));
+        }
+        for (layer, l) in body.layers.iter().enumerate() {
+            let offset = (l.weights.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+            if offset % 4 != 0 {
+                return Err(ModelError::MisalignedWeights { layer, offset });
+            }
+        }
+        validate(&body)?;
+        if let Some(view) = &prior {
+            crate::prior::validate(view, usize::from(body.latent_dim))?;
+        }
+        Ok(Model { body, prior })
+    }
+
+    /// Validates a model body built in memory (for example by a quantizer).
+    ///
+    /// Invariants: 1 to [`MAX_LAYERS`] layers; latent size 1 to
+    /// [`MAX_LATENT_DIM`]; image sides 1 to [`MAX_IMAGE_SIDE`]; every layer
+    /// dimension 1 to [`MAX_LAYER_DIM`]; layer 0 takes the latent, each layer
+    /// takes the previous one's outputs, the last one produces one logit per
+    /// pixel; only the last layer has [`Activation::Logits`]; array lengths
+    /// match the dimensions; weights in `[-127, 127]`; biases in
+    /// `[-2^28, 2^28]`; multipliers non-negative; shifts in `[-31, 30]`.
+    pub fn from_body(body: ModelBody<'a>) -> Result<Self, ModelError> {
+        Self::from_parts(body, None)
+    }
+
+    /// Validates a model body with an optional latent prior given as its
+    /// postcard encoding (a [`crate::format::Prior`]: class count, then the
+    /// classes; see [`crate::prior`] for the invariants). The prior must use
+    /// every byte.
+    pub fn from_parts(body: ModelBody<'a>, prior: Option<&'a [u8]>) -> Result<Self, ModelError> {
+        validate(&body)?;
+        let prior = match prior {
+            None => None,
+            Some(bytes) => {
+                let (view, rest) = crate::prior::parse(bytes)?;
+                if !rest.is_empty() {
+                    return Err(ModelError::PayloadTooLong(rest.len()));
+                }
+                crate::prior::validate(&view, usize::from(body.latent_dim))?;
+                Some(view)
+            }
+        };
+        Ok(Model { body, prior })
+    }
+}

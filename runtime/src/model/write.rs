@@ -1,0 +1,96 @@
+//! Writing a model back into the file format (header, postcard body,
+//! prior section, CRC-32 trailer), byte for byte as it was read.
+
+use crate::crc32::crc32;
+use crate::format::{HEADER_LEN, MAGIC, TRAILER_LEN};
+
+use super::Model;
+
+/// Why a model could not be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteError {
+    /// The output buffer cannot hold the encoded model.
+    BufferTooSmall,
+}
+
+impl core::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("output buffer too small for the encoded model")
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+impl Model<'_> {
+    /// Length of the encoded file in bytes.
+    pub fn encoded_len(&self) -> Result<usize, WriteError> {
+        let mut payload = postcard::experimental::serialized_size(&self.body)
+            .map_err(|_| WriteError::BufferTooSmall)?;
+        if let Some(p) = &self.prior {
+            payload = payload
+                .saturating_add(1)
+                .saturating_add(crate::format::varint_len(p.classes()))
+                .saturating_add(p.encoded_classes().len());
+        }
+        Ok(HEADER_LEN
+            .saturating_add(payload)
+            .saturating_add(TRAILER_LEN))
+    }
+
+    /// Encodes the model into `buf`, returning the number of bytes written.
+    pub fn write_to(&self, buf: &mut [u8]) -> Result<usize, WriteError> {
+        let (header, rest) = buf
+            .split_at_mut_checked(HEADER_LEN)
+            .ok_or(WriteError::BufferTooSmall)?;
+        let mut payload_len = postcard::to_slice(&self.body, rest)
+            .map_err(|_| WriteError::BufferTooSmall)?
+            .len();
+        if let Some(p) = &self.prior {
+            // Tag 1 (some), the class count, then the classes as stored.
+            let tail = rest
+                .get_mut(payload_len..)
+                .ok_or(WriteError::BufferTooSmall)?;
+            let (tag, tail) = tail.split_first_mut().ok_or(WriteError::BufferTooSmall)?;
+            *tag = 1;
+            let n = postcard::to_slice(&p.classes(), tail)
+                .map_err(|_| WriteError::BufferTooSmall)?
+                .len();
+            let classes = p.encoded_classes();
+            tail.get_mut(n..n.saturating_add(classes.len()))
+                .ok_or(WriteError::BufferTooSmall)?
+                .copy_from_slice(classes);
+            payload_len = payload_len
+                .saturating_add(1)
+                .saturating_add(n)
+                .saturating_add(classes.len());
+        }
+        let (payload, after) = rest
+            .split_at_mut_checked(payload_len)
+            .ok_or(WriteError::BufferTooSmall)?;
+        let crc = crc32(payload);
+        let trailer = after
+            .get_mut(..TRAILER_LEN)
+            .ok_or(WriteError::BufferTooSmall)?;
+        trailer.copy_from_slice(&crc.to_le_bytes());
+        let len32 = u32::try_from(payload_len).map_err(|_| WriteError::BufferTooSmall)?;
+        let mut h = [0u8; HEADER_LEN];
+        h[..4].copy_from_slice(&MAGIC);
+        h[4..6].copy_from_slice(&self.format_version().to_le_bytes());
+        h[6..].copy_from_slice(&len32.to_le_bytes());
+        header.copy_from_slice(&h);
+        Ok(HEADER_LEN
+            .saturating_add(payload_len)
+            .saturating_add(TRAILER_LEN))
+    }
+
+    /// Encodes the model into a new vector.
+    #[cfg(feature = "std")]
+    pub fn to_vec(&self) -> std::vec::Vec<u8> {
+        let len = self.encoded_len().unwrap_or(0);
+        let mut buf = std::vec![0u8; len];
+        // The length was computed for exactly this body.
+        let written = self.write_to(&mut buf).unwrap_or(0);
+        buf.truncate(written);
+        buf
+    }
+}
