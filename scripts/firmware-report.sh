@@ -17,10 +17,11 @@ size_of() { # name elf
         END { printf "firmware=%s flash_bytes=%d static_ram_bytes=%d\n", name, flash, ram }'
 }
 
-(cd firmware/boards/lm3s6965evb && cargo build --release --quiet)
-size_of lm3s6965evb firmware/boards/lm3s6965evb/target/thumbv7m-none-eabi/release/lm3s6965evb
-(cd firmware/boards/blackpill-f411 && cargo build --release --quiet)
-size_of blackpill-f411 firmware/boards/blackpill-f411/target/thumbv7em-none-eabihf/release/blackpill-f411
+source scripts/boards.sh
+while read -r board target; do
+    (cd "firmware/boards/$board" && cargo build --release --quiet)
+    size_of "$board" "firmware/boards/$board/target/$target/release/$board"
+done < <(display_boards)
 echo "model=models/mcu.postcard bytes=$(stat -c %s models/mcu.postcard) (included in flash above)"
 
 # The size probe: only what a device needs to load, validate, sample and decode.

@@ -37,10 +37,13 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 # Each board is its own workspace (it builds only for its own target).
-for board in lm3s6965evb blackpill-f411; do
+source scripts/boards.sh
+step "board-common: format, clippy"
+(cd firmware/boards/common && cargo fmt --check && cargo clippy --features semihosting -- -D warnings)
+while read -r board _target; do
     step "board $board: format, clippy, release build"
     (cd "firmware/boards/$board" && cargo fmt --check && cargo clippy --release -- -D warnings && cargo build --release)
-done
+done < <(display_boards)
 step "benchmark firmware: format, clippy for each core"
 (
     cd firmware/boards/bench && cargo fmt --check

@@ -1,9 +1,24 @@
-//! Selects the board's memory map, embeds the model (`FIRMWARE_MODEL`,
-//! default the committed `models/mcu.postcard`), and generates the
+//! Selects the board's memory map (the model is embedded by
+//! `board-common`) and generates the
 //! reference 128x784 layer with pseudo-random int8 weights (packed in the
 //! model format's layout) (the layer size
 //! CMSIS-NN figures are quoted for), identical for every build.
-include!("../build_common.rs");
+use std::{env, fs, path::PathBuf};
+
+/// `OUT_DIR`, where generated inputs for the firmware go.
+fn out_dir() -> PathBuf {
+    PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+}
+
+/// Puts the memory map `path` where cortex-m-rt's `link.x` finds `memory.x`.
+fn use_memory_map(path: &str) {
+    let out = out_dir();
+    if let Err(e) = fs::copy(path, out.join("memory.x")) {
+        panic!("cannot read the memory map {path}: {e}");
+    }
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed={path}");
+}
 
 /// The same xorshift32 the host test uses to rebuild this layer.
 fn xorshift(state: &mut u32) -> u32 {
@@ -31,7 +46,6 @@ fn main() {
         panic!("enable exactly one board feature: {boards:?} (e.g. --features lm3s6965evb)");
     };
     use_memory_map(&format!("memory/{board}.x"));
-    embed_model();
 
     let (inputs, outputs) = (128usize, 784usize);
     let mut state = 0x1234_5678u32;

@@ -1,15 +1,15 @@
 //! The measurements and their output lines.
 
 use core::fmt::Write as _;
-use core::sync::atomic::{AtomicU32, Ordering};
 
 use runtime::format::{Activation, Layer};
 use runtime::kernels::{dense, reference};
 use runtime::layout::{pack_into, packed_bytes, packed_len, padded_inputs};
 use runtime::{Aligned, Decoder, Digit, LatentSampler, Model, Rng};
 
-use crate::semihosting::println;
 use crate::stack;
+use board_common::clock::now;
+use board_common::semihosting::println;
 
 #[cfg(feature = "microbit")]
 const CORE: &str = "cortex-m0";
@@ -21,23 +21,9 @@ const CORE: &str = "cortex-m4";
 /// Instructions in the calibration loop: `subs` + `bne`, 1,000,000 times.
 const CALIBRATION_LOOPS: u32 = 1_000_000;
 
-static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
-
-fn now() -> u64 {
-    loop {
-        let wraps = SYSTICK_WRAPS.load(Ordering::SeqCst);
-        let val = cortex_m::peripheral::SYST::get_current();
-        if wraps == SYSTICK_WRAPS.load(Ordering::SeqCst) {
-            return (u64::from(wraps) << 24) + u64::from(0x00FF_FFFF - val);
-        }
-    }
-}
-
 #[cortex_m_rt::exception]
 fn SysTick() {
-    // ARMv6-M has no atomic read-modify-write; this handler is the only writer.
-    let n = SYSTICK_WRAPS.load(Ordering::SeqCst);
-    SYSTICK_WRAPS.store(n.wrapping_add(1), Ordering::SeqCst);
+    board_common::clock::on_wrap();
 }
 
 #[inline(never)]
@@ -247,12 +233,7 @@ pub fn run(model: &Model<'_>) {
     let Some(mut core) = cortex_m::Peripherals::take() else {
         return;
     };
-    core.SYST
-        .set_clock_source(cortex_m::peripheral::syst::SystClkSource::Core);
-    core.SYST.set_reload(0x00FF_FFFF);
-    core.SYST.clear_current();
-    core.SYST.enable_interrupt();
-    core.SYST.enable_counter();
+    board_common::clock::start(&mut core.SYST);
     let clock = Clock::calibrate();
     kernel_check();
 

@@ -13,19 +13,15 @@
 #[cfg(not(feature = "size-probe"))]
 mod bench;
 #[cfg(not(feature = "size-probe"))]
-#[path = "../../semihosting.rs"]
-mod semihosting;
-#[cfg(not(feature = "size-probe"))]
 mod stack;
 
+#[cfg(not(feature = "size-probe"))]
+use board_common::semihosting;
+use board_common::MODEL_BYTES;
 use cortex_m_rt::entry;
 use runtime::Model;
 #[cfg(feature = "size-probe")]
 use runtime::{Decoder, Digit, LatentSampler};
-
-/// The model (by default the committed `models/mcu.postcard`).
-pub static MODEL_BYTES: &runtime::Aligned<[u8]> =
-    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
 /// The size probe: everything a device needs to draw a digit, nothing else.
 #[cfg(feature = "size-probe")]

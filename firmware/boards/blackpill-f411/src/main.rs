@@ -13,18 +13,13 @@
 #![no_std]
 #![no_main]
 
+use board_common::SCRATCH;
 use cortex_m_rt::entry;
 use embedded_graphics::prelude::*;
 use firmware_app::{draw_error, step_class, Gallery};
 use panic_halt as _;
-use runtime::Model;
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
 use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
-
-/// The model (by default the committed `models/mcu.postcard`; the build
-/// takes another from `FIRMWARE_MODEL=path`), used in place in flash.
-static MODEL_BYTES: &runtime::Aligned<[u8]> =
-    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
 /// Seed of the first frame; every frame continues the same sequence.
 const SEED: u64 = 1;
@@ -57,17 +52,11 @@ fn main() -> ! {
         delay.delay_ms(500);
     }
 
-    let model = match Model::from_bytes(&MODEL_BYTES.0) {
-        Ok(model) => model,
-        Err(error) => {
-            let _ = draw_error(&mut display, &error);
-            let _ = display.flush();
-            loop {
-                cortex_m::asm::wfi();
-            }
-        }
-    };
-    let Ok(mut gallery) = Gallery::<256>::new(&model, SEED, display.size()) else {
+    let model = board_common::load_model(|error| {
+        let _ = draw_error(&mut display, error);
+        let _ = display.flush();
+    });
+    let Ok(mut gallery) = Gallery::<SCRATCH>::new(&model, SEED, display.size()) else {
         loop {
             cortex_m::asm::wfi();
         }

@@ -17,25 +17,13 @@
 
 mod buttons;
 mod pl022;
-#[path = "../../semihosting.rs"]
-mod semihosting;
 
-use core::sync::atomic::{AtomicU32, Ordering};
-
-use cortex_m::peripheral::syst::SystClkSource;
+use board_common::{clock, semihosting, SCRATCH};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use embedded_graphics::prelude::*;
 use firmware_app::ssd0323::Ssd0323;
 use firmware_app::{draw_error, Gallery};
 use runtime::Model;
-
-/// The model (by default the committed `models/mcu.postcard`; the build
-/// takes another from `FIRMWARE_MODEL=path`), linked into flash and used in place.
-static MODEL_BYTES: &runtime::Aligned<[u8]> =
-    &runtime::Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
-
-/// Widest hidden layer the firmware accepts (scratch: 2 x 256 i16).
-const SCRATCH: usize = 256;
 
 #[derive(Clone, Copy)]
 struct Args {
@@ -64,28 +52,10 @@ fn parse_args(line: &str) -> Args {
     args
 }
 
-/// SysTick wrap-arounds (each one is 2^24 ticks).
-static SYSTICK_WRAPS: AtomicU32 = AtomicU32::new(0);
-
-/// Ticks since SysTick started, counting wrap-arounds.
-fn systick_now() -> u64 {
-    loop {
-        let wraps = SYSTICK_WRAPS.load(Ordering::SeqCst);
-        let val = cortex_m::peripheral::SYST::get_current();
-        if wraps == SYSTICK_WRAPS.load(Ordering::SeqCst) {
-            return (u64::from(wraps) << 24) + u64::from(0x00FF_FFFF - val);
-        }
-    }
-}
-
 #[entry]
 fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().unwrap_or_else(|| semihosting::exit(false));
-    core.SYST.set_clock_source(SystClkSource::Core);
-    core.SYST.set_reload(0x00FF_FFFF);
-    core.SYST.clear_current();
-    core.SYST.enable_interrupt();
-    core.SYST.enable_counter();
+    clock::start(&mut core.SYST);
 
     let (spi, dc) = pl022::init();
     let mut display = Ssd0323::new(spi, dc);
@@ -94,28 +64,20 @@ fn main() -> ! {
     let mut line = [0u8; 256];
     let args = parse_args(semihosting::command_line(&mut line));
 
-    match Model::from_bytes(&MODEL_BYTES.0) {
-        Ok(model) => {
-            semihosting::println(format_args!(
-                "MODEL OK name={} latent={} weights={} seed={}",
-                model.name(),
-                model.latent_dim(),
-                model.weight_bytes(),
-                args.seed
-            ));
-            run_gallery(&model, &mut display, args)
-        }
-        Err(error) => {
-            let _ = draw_error(&mut display, &error);
-            let _ = display.flush();
-            semihosting::println(format_args!("MODEL ERROR {error}"));
-            // Keep running: the error stays on screen.
-            wait_or_exit(args, 0);
-            loop {
-                cortex_m::asm::wfi();
-            }
-        }
-    }
+    let model = board_common::load_model(|error| {
+        let _ = draw_error(&mut display, error);
+        let _ = display.flush();
+        semihosting::println(format_args!("MODEL ERROR {error}"));
+        wait_or_exit(args, 0);
+    });
+    semihosting::println(format_args!(
+        "MODEL OK name={} latent={} weights={} seed={}",
+        model.name(),
+        model.latent_dim(),
+        model.weight_bytes(),
+        args.seed
+    ));
+    run_gallery(&model, &mut display, args)
 }
 
 fn run_gallery<SPI, DC>(model: &Model<'_>, display: &mut Ssd0323<SPI, DC>, args: Args) -> !
@@ -177,8 +139,8 @@ fn wait_or_exit(args: Args, frame: u32) {
     if args.step {
         semihosting::read_byte();
     } else if args.frames.is_none_or(|n| frame + 1 < n) {
-        let until = systick_now() + 20_000_000;
-        while systick_now() < until {}
+        let until = clock::now() + 20_000_000;
+        while clock::now() < until {}
     }
     if args.frames.is_some_and(|n| frame + 1 >= n) {
         semihosting::exit(true);
@@ -187,7 +149,7 @@ fn wait_or_exit(args: Args, frame: u32) {
 
 #[exception]
 fn SysTick() {
-    SYSTICK_WRAPS.fetch_add(1, Ordering::SeqCst);
+    clock::on_wrap();
 }
 
 #[exception]

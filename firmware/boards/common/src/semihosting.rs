@@ -1,8 +1,6 @@
 //! Host I/O through ARM semihosting (QEMU, or a debug probe): console
 //! output, the command line, a blocking console read, and the exit code.
-//! Shared by the boards that run under QEMU (included with `#[path]`);
-//! not every board uses every function.
-#![allow(dead_code)]
+//! For the boards that run under QEMU (feature `semihosting`).
 
 use core::fmt::Write;
 

@@ -1,0 +1,38 @@
+//! What every board firmware shares, so that a board is only its clocks,
+//! pins, display driver, `memory.x` and runner:
+//!
+//! - [`MODEL_BYTES`]: the model, linked into flash and used in place (by
+//!   default the committed `models/mcu.postcard`; a build takes another from
+//!   `FIRMWARE_MODEL=path`);
+//! - [`SCRATCH`]: the widest hidden layer a board accepts;
+//! - [`clock`]: a 64-bit SysTick tick count;
+//! - `semihosting` (feature `semihosting`): console, command line, exit code;
+//! - [`load_model`]: load and validate the model, or show why not and stay.
+#![no_std]
+
+pub mod clock;
+#[cfg(feature = "semihosting")]
+pub mod semihosting;
+
+use runtime::{Aligned, Model, ModelError};
+
+/// The model, linked into flash and used in place.
+pub static MODEL_BYTES: &Aligned<[u8]> =
+    &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
+
+/// Widest hidden layer the boards accept (decoder scratch: 2 x 256 i16).
+pub const SCRATCH: usize = 256;
+
+/// Loads and validates [`MODEL_BYTES`]. On failure, hands the error to
+/// `show` (draw it, print it) and then stays, so the error remains on screen.
+pub fn load_model(show: impl FnOnce(&ModelError)) -> Model<'static> {
+    match Model::from_bytes(&MODEL_BYTES.0) {
+        Ok(model) => model,
+        Err(error) => {
+            show(&error);
+            loop {
+                cortex_m::asm::wfi();
+            }
+        }
+    }
+}
