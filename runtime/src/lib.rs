@@ -70,6 +70,8 @@ pub mod requant;
 pub mod sigmoid;
 
 #[cfg(feature = "std")]
+pub mod atomic_file;
+#[cfg(feature = "std")]
 mod float_decoder;
 #[cfg(feature = "std")]
 pub mod quantize;

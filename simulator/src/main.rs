@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 use simulator::screen::{self, DisplayKind};
 
@@ -46,8 +46,8 @@ fn default_model() -> PathBuf {
 
 fn run(cli: Cli) -> Result<()> {
     let path = cli.model.unwrap_or_else(default_model);
-    let bytes = screen::load_model_bytes(&path)?;
-    let model = runtime::Model::from_bytes(&bytes).context("model")?;
+    let bytes = screen::read_model_file(&path)?;
+    let model = screen::load_model(&bytes, &path)?;
     let class = match &cli.digit {
         None => None,
         Some(label) => Some(screen::class_of(&model, label)?),
@@ -55,7 +55,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.png {
         Some(out) => {
             let frame = screen::render_class(&model, cli.display, cli.seed, cli.frame, class)?;
-            screen::write_atomic(&out, &frame.png_bytes(cli.png_scale)?)?;
+            runtime::atomic_file::write_atomic(&out, &frame.png_bytes(cli.png_scale)?)?;
             eprintln!("wrote {}", out.display());
             Ok(())
         }

@@ -49,107 +49,78 @@ pub fn output_settings(scale: u32) -> OutputSettings {
         .build()
 }
 
-/// A simulated display in one of the supported colour types.
-pub enum Frame {
-    /// 16 greys.
-    Gray4(SimulatorDisplay<Gray4>),
-    /// Monochrome.
-    Binary(SimulatorDisplay<BinaryColor>),
-    /// Colour.
-    Rgb565(SimulatorDisplay<Rgb565>),
+/// A colour a simulated display can have: the firmware app draws it
+/// ([`FromGrey`]), the window shows it and PNGs store it as RGB.
+pub trait SimColor: PixelColor + FromGrey + Into<Rgb888> + From<Rgb888> {}
+
+impl<C: PixelColor + FromGrey + Into<Rgb888> + From<Rgb888>> SimColor for C {}
+
+/// Work done on a simulated display of any colour type; [`DisplayKind::run`]
+/// chooses the type.
+pub trait OnDisplay {
+    /// What the work returns.
+    type Output;
+    /// Does the work on `display`, a blank display of kind `kind`.
+    fn run<C: SimColor>(self, display: SimulatorDisplay<C>, kind: DisplayKind) -> Self::Output;
+}
+
+impl DisplayKind {
+    /// Runs `work` on a blank display of this kind: the one place where the
+    /// display kind becomes a colour type.
+    pub fn run<W: OnDisplay>(self, work: W) -> W::Output {
+        match self {
+            DisplayKind::Oled => work.run(SimulatorDisplay::<Gray4>::new(self.size()), self),
+            DisplayKind::Ssd1306 => {
+                work.run(SimulatorDisplay::<BinaryColor>::new(self.size()), self)
+            }
+            DisplayKind::Color => work.run(SimulatorDisplay::<Rgb565>::new(self.size()), self),
+        }
+    }
+}
+
+/// A screen as RGB: what a PNG or a screenshot holds.
+pub struct Frame {
+    rgb: SimulatorDisplay<Rgb888>,
 }
 
 impl Frame {
-    /// A blank display of `kind`.
-    pub fn new(kind: DisplayKind) -> Frame {
-        match kind {
-            DisplayKind::Oled => Frame::Gray4(SimulatorDisplay::new(kind.size())),
-            DisplayKind::Ssd1306 => Frame::Binary(SimulatorDisplay::new(kind.size())),
-            DisplayKind::Color => Frame::Rgb565(SimulatorDisplay::new(kind.size())),
-        }
+    /// The RGB picture of `display` (each pixel through `Into<Rgb888>`, as
+    /// the simulator's own output does).
+    pub fn of<C: SimColor>(display: &SimulatorDisplay<C>) -> Frame {
+        let mut rgb = SimulatorDisplay::<Rgb888>::new(display.size());
+        // Drawing on a simulator display cannot fail.
+        let _ = rgb.draw_iter(
+            display
+                .bounding_box()
+                .points()
+                .map(|p| Pixel(p, display.get_pixel(p).into())),
+        );
+        Frame { rgb }
     }
 
-    /// Runs `f` on the display whatever its colour type.
-    pub fn draw_with(&mut self, f: &mut dyn FnMut(&mut dyn FrameTarget)) {
-        match self {
-            Frame::Gray4(d) => f(d),
-            Frame::Binary(d) => f(d),
-            Frame::Rgb565(d) => f(d),
-        }
-    }
-
-    /// The display as RGB pixels at `scale`.
+    /// The picture as a PNG file, `scale` screen pixels per display pixel.
     pub fn png_bytes(&self, scale: u32) -> Result<Vec<u8>> {
-        let settings = output_settings(scale);
-        let image = match self {
-            Frame::Gray4(d) => d.to_rgb_output_image(&settings),
-            Frame::Binary(d) => d.to_rgb_output_image(&settings),
-            Frame::Rgb565(d) => d.to_rgb_output_image(&settings),
-        };
+        let image = self.rgb.to_rgb_output_image(&output_settings(scale));
         let tmp = tempfile::Builder::new().suffix(".png").tempfile()?;
         image.save_png(tmp.path()).context("encoding PNG")?;
         Ok(std::fs::read(tmp.path())?)
     }
 
-    /// The colour of display pixel `p` as RGB.
+    /// The colour of display pixel `p`.
     pub fn rgb(&self, p: Point) -> Rgb888 {
-        match self {
-            Frame::Gray4(d) => d.get_pixel(p).into(),
-            Frame::Binary(d) => d.get_pixel(p).into(),
-            Frame::Rgb565(d) => d.get_pixel(p).into(),
-        }
+        self.rgb.get_pixel(p)
     }
 }
 
-/// What the screen program needs from a display, for any colour type.
-pub trait FrameTarget {
-    /// Draws the gallery's next frame.
-    fn gallery_frame(&mut self, gallery: &mut Gallery<'_, SCRATCH>);
-    /// Draws an interpolation step.
-    fn interpolation(
-        &mut self,
-        gallery: &mut Gallery<'_, SCRATCH>,
-        a: &runtime::Latent,
-        b: &runtime::Latent,
-        step: u32,
-        steps: u32,
-    );
-    /// Draws the error screen.
-    fn error(&mut self, error: &runtime::ModelError);
+/// Reads a model file, naming the file in any error (validate it with
+/// [`load_model`]).
+pub fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))
 }
 
-impl<C> FrameTarget for SimulatorDisplay<C>
-where
-    C: FromGrey + Into<Rgb888> + From<Rgb888>,
-{
-    fn gallery_frame(&mut self, gallery: &mut Gallery<'_, SCRATCH>) {
-        // Drawing on a simulator display cannot fail.
-        let _ = gallery.draw_frame(self);
-    }
-
-    fn interpolation(
-        &mut self,
-        gallery: &mut Gallery<'_, SCRATCH>,
-        a: &runtime::Latent,
-        b: &runtime::Latent,
-        step: u32,
-        steps: u32,
-    ) {
-        let _ = gallery.draw_interpolation(self, a, b, step, steps);
-    }
-
-    fn error(&mut self, error: &runtime::ModelError) {
-        let _ = firmware_app::draw_error(self, error);
-    }
-}
-
-/// Reads and validates a model file, naming the file in any error.
-pub fn load_model_bytes(path: &Path) -> Result<Vec<u8>> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
-    Model::from_bytes(&bytes)
-        .with_context(|| format!("{} is not a valid model", path.display()))?;
-    Ok(bytes)
+/// Validates the model in `bytes`, read from `path` (named in the error).
+pub fn load_model<'a>(bytes: &'a [u8], path: &Path) -> Result<Model<'a>> {
+    Model::from_bytes(bytes).with_context(|| format!("{} is not a valid model", path.display()))
 }
 
 /// Renders frame `frame` (0-based: frames 0..=frame are drawn in order, as
@@ -183,35 +154,48 @@ pub fn render_class(
     frame: u32,
     class: Option<usize>,
 ) -> Result<Frame> {
-    let mut gallery = Gallery::<SCRATCH>::new(model, seed, kind.size())
-        .map_err(|e| anyhow::anyhow!("the model does not fit the simulator: {e}"))?;
-    gallery.set_class(class);
-    let mut display = Frame::new(kind);
-    for _ in 0..=frame {
-        display.draw_with(&mut |d| d.gallery_frame(&mut gallery));
-    }
-    Ok(display)
+    kind.run(Render {
+        model,
+        seed,
+        frame,
+        class,
+    })
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+/// The gallery of `model` for a display of `size`, asking for `class`.
+pub fn gallery<'m>(
+    model: &'m Model<'m>,
+    seed: u64,
+    size: Size,
+    class: Option<usize>,
+) -> Result<Gallery<'m, SCRATCH>> {
+    let mut gallery = Gallery::<SCRATCH>::new(model, seed, size)
+        .map_err(|e| anyhow::anyhow!("the model does not fit the simulator: {e}"))?;
+    gallery.set_class(class);
+    Ok(gallery)
+}
+
+/// [`render_class`] on a display of any colour type.
+struct Render<'m> {
+    model: &'m Model<'m>,
+    seed: u64,
+    frame: u32,
+    class: Option<usize>,
+}
+
+impl OnDisplay for Render<'_> {
+    type Output = Result<Frame>;
+
+    fn run<C: SimColor>(
+        self,
+        mut display: SimulatorDisplay<C>,
+        kind: DisplayKind,
+    ) -> Result<Frame> {
+        let mut gallery = gallery(self.model, self.seed, kind.size(), self.class)?;
+        for _ in 0..=self.frame {
+            // Drawing on a simulator display cannot fail.
+            let _ = gallery.draw_frame(&mut display);
+        }
+        Ok(Frame::of(&display))
     }
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

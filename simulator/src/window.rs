@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use embedded_graphics_simulator::sdl2::Keycode;
-use embedded_graphics_simulator::{SimulatorEvent, Window};
-use firmware_app::Gallery;
+use embedded_graphics_simulator::{SimulatorDisplay, SimulatorEvent, Window};
+use runtime::atomic_file::write_atomic;
 use runtime::{Latent, Model};
 
-use crate::screen::{output_settings, write_atomic, DisplayKind, Frame, SCRATCH};
+use crate::screen::{gallery, output_settings, DisplayKind, Frame, OnDisplay, SimColor};
 
 /// The keys, printed when the window opens.
 pub const LEGEND: &str =
@@ -62,8 +62,28 @@ enum Mode {
 }
 
 /// Opens the window and runs until it is closed.
-pub fn run(
+pub fn run(model: &Model<'_>, kind: DisplayKind, seed: u64, digit: Option<usize>) -> Result<()> {
+    kind.run(Session { model, seed, digit })
+}
+
+/// The window's session, on a display of any colour type.
+struct Session<'m> {
+    model: &'m Model<'m>,
+    seed: u64,
+    digit: Option<usize>,
+}
+
+impl OnDisplay for Session<'_> {
+    type Output = Result<()>;
+
+    fn run<C: SimColor>(self, display: SimulatorDisplay<C>, kind: DisplayKind) -> Result<()> {
+        session(self.model, display, kind, self.seed, self.digit)
+    }
+}
+
+fn session<C: SimColor>(
     model: &Model<'_>,
+    mut display: SimulatorDisplay<C>,
     kind: DisplayKind,
     mut seed: u64,
     digit: Option<usize>,
@@ -77,25 +97,16 @@ pub fn run(
         ),
         &settings,
     );
-    let new_gallery = |seed: u64| {
-        Gallery::<SCRATCH>::new(model, seed, kind.size())
-            .map_err(|e| anyhow::anyhow!("the model does not fit: {e}"))
-    };
-    let mut gallery = new_gallery(seed)?;
-    gallery.set_class(digit);
-    let mut frame = Frame::new(kind);
+    let mut gallery = gallery(model, seed, kind.size(), digit)?;
     let mut mode = Mode::Samples;
-    frame.draw_with(&mut |d| d.gallery_frame(&mut gallery));
+    // Drawing on a simulator display cannot fail.
+    let _ = gallery.draw_frame(&mut display);
     println!("{LEGEND}");
     println!("seed {seed}: frame 0");
     let mut ready_printed = false;
     let mut last_step = Instant::now();
     loop {
-        match &frame {
-            Frame::Gray4(d) => window.update(d),
-            Frame::Binary(d) => window.update(d),
-            Frame::Rgb565(d) => window.update(d),
-        }
+        window.update(&display);
         if !ready_printed {
             // Tests wait for this line before taking a screenshot.
             println!("READY");
@@ -129,9 +140,7 @@ pub fn run(
                     }
                     Keycode::S => {
                         seed = seed.wrapping_add(1);
-                        let class = gallery.class();
-                        gallery = new_gallery(seed)?;
-                        gallery.set_class(class);
+                        gallery = self::gallery(model, seed, kind.size(), gallery.class())?;
                         mode = Mode::Samples;
                         redraw = true;
                         println!("seed {seed}");
@@ -180,7 +189,8 @@ pub fn run(
                             )
                             .to_lowercase(),
                         );
-                        write_atomic(&path, &frame.png_bytes(kind.window_scale())?)?;
+                        let png = Frame::of(&display).png_bytes(kind.window_scale())?;
+                        write_atomic(&path, &png)?;
                         println!("saved {}", path.display());
                     }
                     _ => {}
@@ -201,12 +211,12 @@ pub fn run(
             }
         }
         if redraw {
-            match &mode {
-                Mode::Samples => frame.draw_with(&mut |d| d.gallery_frame(&mut gallery)),
+            let _ = match &mode {
+                Mode::Samples => gallery.draw_frame(&mut display),
                 Mode::Interpolation { a, b, step, .. } => {
-                    frame.draw_with(&mut |d| d.interpolation(&mut gallery, a, b, *step, STEPS))
+                    gallery.draw_interpolation(&mut display, a, b, *step, STEPS)
                 }
-            }
+            };
         }
     }
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::Adam;
 use crate::arch::Arch;
-use crate::atomic::write_atomic;
 use crate::vae::{Dev, Vae};
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// How a run trains (fixed when it starts; `--resume` keeps it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ pub fn save(path: &Path, vae: &Vae, adam: &Adam, state: &RunState) -> Result<()>
     let mut meta = HashMap::new();
     meta.insert("run_state".to_string(), serde_json::to_string(state)?);
     let bytes = ::safetensors::tensor::serialize(views, &Some(meta))?;
-    write_atomic(path, &bytes)
+    Ok(write_atomic_creating_dirs(path, &bytes)?)
 }
 
 fn read_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize], path: &Path) -> Result<Vec<f32>> {

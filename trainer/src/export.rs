@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use runtime::Model;
 
-use crate::atomic::write_atomic;
 use crate::card::{
     self, Architecture, BestRow, CalibrationTried, Data, FileSum, Iwae, LayerCard, Metrics,
     ModelCard, PriorCard, QualityPosition, QualityRow, Quantization, SingleSample, Training,
@@ -19,6 +18,7 @@ use crate::images;
 use crate::prior::PriorSpec;
 use crate::quantize::{fitted_prior, model_name, quantize_decoder};
 use crate::vae::{Dev, Vae};
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// Files written by an export.
 pub struct ExportFiles {
@@ -219,8 +219,8 @@ pub fn export(
     let path = |suffix: &str| models_dir.join(format!("{name}{suffix}"));
     let (model_path, card_path) = (path(".postcard"), path(".json"));
     let (grid, digits) = (path(".png"), path("-digits.png"));
-    write_atomic(&model_path, &bytes)?;
-    write_atomic(&card_path, card.to_json()?.as_bytes())?;
+    write_atomic_creating_dirs(&model_path, &bytes)?;
+    write_atomic_creating_dirs(&card_path, card.to_json()?.as_bytes())?;
     images::save_grid(&grid, &device_samples(&model, seed, 64, None)?, 8, 2)?;
     if model.prior().is_some() {
         images::save_grid(&digits, &digit_rows(&model, seed, 10)?, 10, 2)?;

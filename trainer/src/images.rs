@@ -5,9 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 
-use crate::atomic::write_atomic;
 use crate::checkpoint::EpochMetrics;
 use crate::data::SIDE;
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// Encodes an 8-bit greyscale image as PNG.
 pub fn png_gray(width: usize, height: usize, pixels: &[u8]) -> Result<Vec<u8>> {
@@ -43,7 +43,10 @@ pub fn digit_grid_png(digits: &[Vec<u8>], cols: usize, scale: usize) -> Result<V
 
 /// Writes a digit grid to `path` atomically.
 pub fn save_grid(path: &Path, digits: &[Vec<u8>], cols: usize, scale: usize) -> Result<()> {
-    write_atomic(path, &digit_grid_png(digits, cols, scale)?)
+    Ok(write_atomic_creating_dirs(
+        path,
+        &digit_grid_png(digits, cols, scale)?,
+    )?)
 }
 
 /// Plots train and test negative ELBO per epoch to a PNG at `path`.
@@ -114,5 +117,5 @@ pub fn save_loss_curve(path: &Path, title: &str, history: &[EpochMetrics]) -> Re
             .write_image_data(&buf)
             .context("encoding the loss curve")?;
     }
-    write_atomic(path, &out)
+    Ok(write_atomic_creating_dirs(path, &out)?)
 }

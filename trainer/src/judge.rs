@@ -20,10 +20,10 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::adam::Adam;
-use crate::atomic::write_atomic;
 use crate::data::{Dataset, SIDE};
 use crate::rng::{rng_for, Stream};
 use crate::vae::{Dense, Dev, Mat};
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// Channels of the first convolution.
 const CHANNELS: usize = 16;
@@ -391,8 +391,8 @@ pub fn cached(
             100.0 * card.test_accuracy
         );
     }
-    write_atomic(&dir.join("judge.bin"), &judge.to_bytes())?;
-    write_atomic(
+    write_atomic_creating_dirs(&dir.join("judge.bin"), &judge.to_bytes())?;
+    write_atomic_creating_dirs(
         &dir.join("judge.json"),
         serde_json::to_string_pretty(&card)?.as_bytes(),
     )?;

@@ -4,7 +4,6 @@
 
 pub mod adam;
 pub mod arch;
-pub mod atomic;
 pub mod card;
 pub mod checkpoint;
 pub mod data;

@@ -12,7 +12,8 @@ use runtime::Model;
 use crate::checkpoint::LrSchedule;
 use crate::data::Dataset;
 use crate::vae::Dev;
-use crate::{atomic, draw, eval, images, quantize, train};
+use crate::{draw, eval, images, quantize, train};
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// One configuration's figures.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -72,7 +73,10 @@ pub fn parse_run_spec(spec: &str) -> Result<(PathBuf, Option<u8>)> {
 /// can be rebuilt from every run evaluated so far.
 pub fn save_row(row: &Row, grids: &Path) -> Result<()> {
     let json = serde_json::to_vec_pretty(row)?;
-    atomic::write_atomic(&grids.join(format!("{}.json", row.name)), &json)
+    Ok(write_atomic_creating_dirs(
+        &grids.join(format!("{}.json", row.name)),
+        &json,
+    )?)
 }
 
 /// Every row saved in `grids`, in name order.
@@ -260,7 +264,10 @@ pub fn write_doc(path: &Path, table: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Quality per byte\n".to_string(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    atomic::write_atomic(path, splice(&doc, table).as_bytes())
+    Ok(write_atomic_creating_dirs(
+        path,
+        splice(&doc, table).as_bytes(),
+    )?)
 }
 
 #[cfg(test)]

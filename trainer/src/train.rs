@@ -11,7 +11,6 @@ use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
 use crate::arch::Arch;
-use crate::atomic::write_atomic;
 use crate::checkpoint::{self, EpochMetrics, LrSchedule, RunState, TrainConfig};
 use crate::data::{Dataset, PIXELS};
 use crate::eval;
@@ -19,6 +18,7 @@ use crate::objective;
 use crate::quantize::fake_quantize_decoder;
 use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
+use runtime::atomic_file::write_atomic_creating_dirs;
 
 /// Epochs and learning-rate schedule of an architecture's recipe when none
 /// is given: the PyTorch example's (10 epochs, constant rate) for its
@@ -87,11 +87,11 @@ fn write_metrics(paths: &RunPaths, history: &[EpochMetrics]) -> Result<()> {
             m.seconds
         ));
     }
-    write_atomic(&paths.metrics_csv(), csv.as_bytes())?;
-    write_atomic(
+    write_atomic_creating_dirs(&paths.metrics_csv(), csv.as_bytes())?;
+    Ok(write_atomic_creating_dirs(
         &paths.metrics_json(),
         serde_json::to_string_pretty(history)?.as_bytes(),
-    )
+    )?)
 }
 
 /// Trains (or resumes) a run and returns the model and its state.
