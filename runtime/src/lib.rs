@@ -29,7 +29,7 @@
 //!
 //! The file format is specified in `docs/model-format.md`.
 //!
-//! Feature `std` (host only) adds [`quantize`]: post-training quantization of
+//! Feature `std` (host only) adds `quantize`: post-training quantization of
 //! a float decoder into this format, and an f64 reference decoder.
 #![no_std]
 #![deny(unsafe_code)]

@@ -1,8 +1,10 @@
 //! Writing a model back into the file format (header, postcard body,
 //! prior section, CRC-32 trailer), byte for byte as it was read.
 
+use serde::Serialize;
+
 use crate::crc32::crc32;
-use crate::format::{HEADER_LEN, MAGIC, TRAILER_LEN};
+use crate::format::{varint_len, ModelBody, HEADER_LEN, MAGIC, TRAILER_LEN};
 
 use super::Model;
 
@@ -93,4 +95,51 @@ impl Model<'_> {
         buf.truncate(written);
         buf
     }
+}
+
+/// Zero bytes that [`ModelBody::align_weights`] borrows padding from.
+static ZEROS: [u8; 3] = [0; 3];
+
+impl<'a> ModelBody<'a> {
+    /// Sets every layer's `padding` so that its weights start at a file
+    /// offset that is a multiple of 4 when this body is encoded.
+    ///
+    /// The offsets follow from postcard's encoding (see
+    /// `docs/model-format.md`): the padding's own length prefix is always one
+    /// byte, so each layer's padding only depends on what precedes it.
+    pub fn align_weights(&mut self) {
+        let head = (
+            self.name,
+            self.latent_dim,
+            self.image_width,
+            self.image_height,
+        );
+        let mut pos = HEADER_LEN
+            .saturating_add(encoded_size(&head))
+            .saturating_add(varint_len(self.layers.len()));
+        for layer in self.layers.iter_mut() {
+            pos = pos
+                .saturating_add(encoded_size(&(
+                    layer.activation,
+                    layer.input_dim,
+                    layer.output_dim,
+                    layer.weight_bits,
+                )))
+                .saturating_add(1);
+            let weights_at = pos.saturating_add(varint_len(layer.weights.len()));
+            let pad = (4 - weights_at % 4) % 4;
+            layer.padding = ZEROS.get(..pad).unwrap_or(&[]);
+            pos = pos.saturating_add(pad).saturating_add(encoded_size(&(
+                layer.weights,
+                layer.bias,
+                layer.multiplier,
+                layer.shift,
+            )));
+        }
+    }
+}
+
+/// Bytes postcard needs for `value` (0 if it cannot be encoded).
+fn encoded_size<T: Serialize + ?Sized>(value: &T) -> usize {
+    postcard::experimental::serialized_size(value).unwrap_or(0)
 }

@@ -53,14 +53,22 @@ struct BlockArgs {
 /// A block routine (`vae_block8_*`): one block of 8 rows.
 type Routine = unsafe extern "C" fn(*const u8, *const i16, u32, *mut BlockArgs);
 
-/// Runs `layer` (of a validated model: the routines rely on biases within
-/// `2^28`, so that accumulators stay within `2^29`, and the Cortex-M0's on
-/// multipliers being multiples of 2^16) with this core's assembly routine if
-/// its preconditions hold: shapes (M4's DSP routine: also word-aligned
-/// weights and inputs, [`super::dsp::applies`]; M0: no negative input).
-/// Returns `false`, having written nothing, otherwise. The routines requantize for
-/// shifts in `[-31, 0]` (scales below 1); rows with a positive shift, rare,
-/// are recomputed in Rust before they are handed over.
+/// Runs `layer` with this core's assembly routine, handing each block's 8
+/// requantized values to `emit`; returns `false`, having written nothing,
+/// when the routine does not apply, and the caller runs the safe twin.
+///
+/// What the routines rely on:
+/// - a validated model: biases within `2^28`, so accumulators stay within
+///   `2^29`; on the Cortex-M0, multipliers that are multiples of `2^16`;
+/// - the shapes checked here: int8 weights, a whole number of 4-input
+///   groups, arrays of exactly the layer's lengths;
+/// - per core ([`routine_for`]): on the M4, word-aligned weights and inputs
+///   that [`super::dsp::applies`] to (else the Thumb-2 routine); on the M0,
+///   no negative input.
+///
+/// The routines requantize for shifts in `[-31, 0]` (scales below 1); the
+/// rare block with a positive shift is recomputed by the twin before it is
+/// handed over.
 pub fn dense_fused(layer: &Layer<'_>, x: &[i16], mut emit: impl FnMut(&[i32])) -> bool {
     let rows = usize::from(layer.output_dim);
     let kp = x.len();
