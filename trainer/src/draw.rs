@@ -3,11 +3,15 @@
 //! of the float decoder: sample grids, the grid of requested digits,
 //! reconstructions and interpolations.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use runtime::{Decoder, Digit, Latent, LatentSampler, Model};
 
+use crate::checkpoint::RunState;
 use crate::data::{Dataset, CLASSES, PIXELS};
 use crate::eval::HOST_SCRATCH;
+use crate::images;
 use crate::vae::{Dev, Vae};
 
 /// `n` digits exactly as a device draws them: `LatentSampler::new(seed)`,
@@ -128,4 +132,49 @@ pub fn interpolations(
         }
     }
     Ok(out)
+}
+
+/// Writes a run's pictures into `dir`: 64 device samples, the same latents
+/// through the float decoder, reconstructions, interpolations, the loss curve.
+pub fn draw_pictures(
+    dev: &Dev,
+    vae: &Vae,
+    state: &RunState,
+    model: &runtime::Model<'_>,
+    test: &Dataset,
+    dir: &Path,
+) -> Result<()> {
+    let seed = state.config.seed;
+    images::save_grid(
+        &dir.join("samples.png"),
+        &device_samples(model, seed, 64, None)?,
+        8,
+        2,
+    )?;
+    images::save_grid(
+        &dir.join("samples-float.png"),
+        &float_samples(dev, vae, seed, 64),
+        8,
+        2,
+    )?;
+    images::save_grid(
+        &dir.join("reconstructions.png"),
+        &reconstructions(dev, vae, model, test, 32)?,
+        8,
+        2,
+    )?;
+    let pairs = [(0, 1), (2, 3), (4, 5), (6, 7)];
+    images::save_grid(
+        &dir.join("interpolation.png"),
+        &interpolations(dev, vae, model, test, &pairs, 9)?,
+        10,
+        2,
+    )?;
+    images::save_loss_curve(
+        &dir.join("loss_curve.png"),
+        &format!("{} on {}", state.arch.name, state.config.dataset),
+        &state.history,
+    )?;
+    eprintln!("Pictures in {}: samples.png, samples-float.png, reconstructions.png, interpolation.png, loss_curve.png", dir.display());
+    Ok(())
 }

@@ -14,11 +14,11 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 use trainer::arch::Arch;
-use trainer::checkpoint::{self, LrSchedule, TrainConfig};
+use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::{self, DatasetKind};
 use trainer::prior::{Covariance, PriorSpec};
 use trainer::train::{self, RunPaths, TrainRequest};
-use trainer::vae::{self, Dev};
+use trainer::vae::Dev;
 use trainer::{draw, eval, export, images, quantize};
 
 /// Train a VAE on handwritten digits and export its decoder for microcontrollers.
@@ -283,17 +283,6 @@ struct ExportArgs {
     iw_samples: usize,
 }
 
-/// `target` relative to `base` when it lies inside it (else as given), with
-/// forward slashes, for links in Markdown.
-fn pathdiff(target: &Path, base: &Path) -> String {
-    let rel = if base.as_os_str().is_empty() {
-        target
-    } else {
-        target.strip_prefix(base).unwrap_or(target)
-    };
-    rel.to_string_lossy().replace('\\', "/")
-}
-
 /// The workspace root (parent of this crate's folder).
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -366,50 +355,6 @@ impl TrainOpts {
             weight_bits: self.weight_bits,
         }
     }
-}
-
-/// Writes the run's pictures into its directory.
-fn draw_pictures(
-    dev: &Dev,
-    vae: &vae::Vae,
-    state: &checkpoint::RunState,
-    model: &runtime::Model<'_>,
-    test: &data::Dataset,
-    dir: &Path,
-) -> Result<()> {
-    let seed = state.config.seed;
-    images::save_grid(
-        &dir.join("samples.png"),
-        &draw::device_samples(model, seed, 64, None)?,
-        8,
-        2,
-    )?;
-    images::save_grid(
-        &dir.join("samples-float.png"),
-        &draw::float_samples(dev, vae, seed, 64),
-        8,
-        2,
-    )?;
-    images::save_grid(
-        &dir.join("reconstructions.png"),
-        &draw::reconstructions(dev, vae, model, test, 32)?,
-        8,
-        2,
-    )?;
-    let pairs = [(0, 1), (2, 3), (4, 5), (6, 7)];
-    images::save_grid(
-        &dir.join("interpolation.png"),
-        &draw::interpolations(dev, vae, model, test, &pairs, 9)?,
-        10,
-        2,
-    )?;
-    images::save_loss_curve(
-        &dir.join("loss_curve.png"),
-        &format!("{} on {}", state.arch.name, state.config.dataset),
-        &state.history,
-    )?;
-    eprintln!("Pictures in {}: samples.png, samples-float.png, reconstructions.png, interpolation.png, loss_curve.png", dir.display());
-    Ok(())
 }
 
 /// An exported model file, read with a clear error.
@@ -529,7 +474,7 @@ fn run(cli: Cli) -> Result<()> {
                     iw.quantized.unwrap_or(f64::NAN)
                 );
             }
-            draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+            draw::draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
             let judged = judge_figures(
                 &dev,
                 &args.run.judge_dir(&paths),
@@ -605,7 +550,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             // The table holds every run evaluated so far (saved rows).
             let rows = trainer::quality::saved_rows(&args.grids)?;
-            let rel = pathdiff(&args.grids, args.doc.parent().unwrap_or(Path::new(".")));
+            let rel = trainer::quality::pathdiff(
+                &args.grids,
+                args.doc.parent().unwrap_or(Path::new(".")),
+            );
             let table = trainer::quality::table(&rows, args.iw_samples, &rel);
             print!("{table}");
             trainer::quality::write_doc(&args.doc, &table)?;
@@ -721,7 +669,7 @@ fn run(cli: Cli) -> Result<()> {
                 judge_wanted.then_some(&judge as &export::JudgeFn<'_>),
             )?;
             let model = runtime::Model::from_bytes(&files.model_bytes)?;
-            draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
+            draw::draw_pictures(&dev, &vae, &state, &model, &test_set, &paths.dir)?;
             println!(
                 "wrote {}, {} and {}",
                 files.model.display(),

@@ -270,6 +270,17 @@ pub fn write_doc(path: &Path, table: &str) -> Result<()> {
     )?)
 }
 
+/// `target` relative to `base` when it lies inside it (else as given), with
+/// forward slashes, for links in Markdown.
+pub fn pathdiff(target: &Path, base: &Path) -> String {
+    let rel = if base.as_os_str().is_empty() {
+        target
+    } else {
+        target.strip_prefix(base).unwrap_or(target)
+    };
+    rel.to_string_lossy().replace('\\', "/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
