@@ -1,10 +1,11 @@
 //! Picks the dense kernel for the compile target (see `src/kernels/mod.rs`):
 //! stable Rust exposes no cfg for the ARM DSP extension or Thumb-2, so the
-//! target name decides. `VAE_KERNEL=reference` forces the reference kernel.
+//! target name decides; other targets (hosts) run the safe twin.
+//! `VAE_KERNEL=reference` forces the reference kernel.
 use std::env;
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(vae_kernel, values(\"dsp\", \"thumb2\", \"thumb1\", \"reference\"))");
+    println!("cargo::rustc-check-cfg=cfg(vae_kernel, values(\"dsp\", \"thumb2\", \"thumb1\", \"twin\", \"reference\"))");
     println!("cargo::rerun-if-env-changed=VAE_KERNEL");
     let target = env::var("TARGET").unwrap_or_default();
     let forced = env::var("VAE_KERNEL").ok();
@@ -13,7 +14,7 @@ fn main() {
         _ if target.starts_with("thumbv7em") => "dsp",
         _ if target.starts_with("thumbv7m") || target.starts_with("thumbv8m.main") => "thumb2",
         _ if target.starts_with("thumbv6m") || target.starts_with("thumbv8m.base") => "thumb1",
-        _ => "reference",
+        _ => "twin",
     };
     println!("cargo::rustc-cfg=vae_kernel=\"{kernel}\"");
 }

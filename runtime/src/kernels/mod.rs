@@ -2,7 +2,7 @@
 //! it for every layer.
 //!
 //! - [`reference`](mod@reference): the plain, obviously-correct kernel, the
-//!   oracle any faster kernel must match bit for bit, and what the host runs.
+//!   oracle any faster kernel must match bit for bit.
 //! - [`thumb`]: safe Rust twin of the Thumb-1 (Cortex-M0) and Thumb-2
 //!   (Cortex-M3) assembly routines.
 //! - [`dsp`]: safe Rust twin of the Cortex-M4 (DSP) assembly routine.
@@ -16,7 +16,9 @@
 //! [`dense`] runs the kernel selected for the compile target by `build.rs`
 //! from the target name: `thumbv7em` (Cortex-M4/M7) runs the DSP kernel,
 //! `thumbv7m`/`thumbv8m.main` the Thumb-2 kernel, `thumbv6m`/`thumbv8m.base`
-//! the Thumb-1 kernel, everything else the reference. Setting the
+//! the Thumb-1 kernel, everything else (hosts: the trainer, the simulator,
+//! the tests) the safe twins without assembly (`twin`: [`thumb`] and
+//! [`int4`], several times faster than the reference on x86). Setting the
 //! environment variable `VAE_KERNEL=reference` at build time forces the
 //! reference kernel (for comparisons).
 
@@ -44,6 +46,8 @@ pub const SELECTED: &str = if cfg!(vae_kernel = "dsp") {
     "thumb2"
 } else if cfg!(vae_kernel = "thumb1") {
     "thumb1"
+} else if cfg!(vae_kernel = "twin") {
+    "twin"
 } else {
     "reference"
 };
@@ -73,7 +77,7 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
         // Thumb-2 cores: the kernel inlined per output type (faster).
         let kp = padded_inputs(usize::from(layer.input_dim));
         let x = input.get(..kp).unwrap_or(input);
-        #[cfg(not(vae_kernel = "reference"))]
+        #[cfg(not(any(vae_kernel = "reference", vae_kernel = "twin")))]
         if asm::dense_fused(layer, x, &mut emit) {
             return;
         }
@@ -88,7 +92,7 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
 fn dense_dyn(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
     let kp = padded_inputs(usize::from(layer.input_dim));
     let x = input.get(..kp).unwrap_or(input);
-    #[cfg(not(vae_kernel = "reference"))]
+    #[cfg(not(any(vae_kernel = "reference", vae_kernel = "twin")))]
     if asm::dense_fused(layer, x, &mut *emit) {
         return;
     }
@@ -151,7 +155,7 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
 /// or 0x00), the range the routines' requantization covers. Four bytes at
 /// a time: with `t = b + 31` per byte (no carries between bytes), the test
 /// is `t <= 31` for every byte.
-#[cfg_attr(vae_kernel = "reference", allow(dead_code))]
+#[cfg_attr(any(vae_kernel = "reference", vae_kernel = "twin"), allow(dead_code))]
 pub(crate) fn shifts_fit(shift: &[u8]) -> bool {
     if cfg!(vae_kernel = "thumb1") {
         // Smaller code where code size counts most.
