@@ -164,10 +164,34 @@ impl Arch {
             .unwrap_or(self.encoder_inputs())
     }
 
+    /// The decoder's widths, e.g. `24-128-64-784` (`34-...` for a conditional
+    /// model: latent and label inputs).
+    pub fn decoder_widths(&self) -> String {
+        chain(&self.decoder_shapes())
+    }
+
+    /// The encoder's widths up to the latent, e.g. `784-400-24`.
+    pub fn encoder_widths(&self) -> String {
+        let mut shapes = self.encoder_shapes();
+        shapes.push((self.head_input(), self.latent));
+        chain(&shapes)
+    }
+
     /// int8 weight bytes of the exported decoder.
     pub fn decoder_weight_bytes(&self) -> usize {
         self.decoder_shapes().iter().map(|(i, o)| i * o).sum()
     }
+}
+
+/// `a-b-c` for layers `(a, b)`, `(b, c)`.
+fn chain(shapes: &[(usize, usize)]) -> String {
+    let first = shapes.first().map(|&(i, _)| i);
+    first
+        .into_iter()
+        .chain(shapes.iter().map(|&(_, o)| o))
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[cfg(test)]
@@ -194,6 +218,10 @@ mod tests {
         assert_eq!(cond.name, "mcu-cond");
         assert_eq!(cond.encoder_shapes()[0], (PIXELS + 10, 400));
         assert_eq!(cond.decoder_shapes()[0], (24 + 10, 128));
+        assert_eq!(Arch::mcu().decoder_widths(), "24-128-64-784");
+        assert_eq!(Arch::mcu().encoder_widths(), "784-400-24");
+        assert_eq!(cond.decoder_widths(), "34-128-64-784");
+        assert_eq!(cond.encoder_widths(), "794-400-24");
         for bad in [
             "",
             "big",

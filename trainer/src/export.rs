@@ -136,12 +136,6 @@ pub fn export(
         })
         .collect();
     let name = &model_name(&state.arch.name, bits);
-    let widths = |ws: &[usize]| {
-        ws.iter()
-            .map(|h| h.to_string())
-            .collect::<Vec<_>>()
-            .join("-")
-    };
     let card = ModelCard {
         name: name.clone(),
         test_nelbo_float: single.float.nelbo,
@@ -163,8 +157,8 @@ pub fn export(
             units: "nats per image; grey levels scaled to [0, 1]; BCE summed over 784 pixels + analytic KL".into(),
         },
         architecture: Architecture {
-            encoder: format!("784-{}-{}", widths(&state.arch.enc_hidden), state.arch.latent),
-            decoder: format!("{}-{}-784", state.arch.latent, widths(&state.arch.dec_hidden)),
+            encoder: state.arch.encoder_widths(),
+            decoder: state.arch.decoder_widths(),
             latent: state.arch.latent,
             activation: "ReLU; Bernoulli logits out".into(),
             decoder_layers: layers,

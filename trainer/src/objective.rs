@@ -35,7 +35,7 @@ pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
     let classes = vae.arch.classes;
     let dev = x.device().clone();
     let one_hot = (classes > 0).then(|| {
-        let codes = vae.with_labels(&[], 0, labels);
+        let codes = vae.with_labels(&[], 0, labels).into_owned();
         dev.tensor_from_vec(codes, (rows, classes))
     });
     let input = match &one_hot {

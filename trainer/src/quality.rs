@@ -162,13 +162,7 @@ pub fn evaluate(
     };
     let grid = grids.join(format!("{name}.png"));
     images::save_grid(&grid, &draw::device_samples(&model, 1, 64, None)?, 8, 1)?;
-    let arch = &state.arch;
-    let decoder = std::iter::once(arch.latent)
-        .chain(arch.dec_hidden.iter().copied())
-        .chain(std::iter::once(784))
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("-");
+    let decoder = state.arch.decoder_widths();
     let mut training = format!(
         "{} ep, {}",
         state.epochs_done,

@@ -5,6 +5,8 @@
 //! A conditional model (`Arch::classes > 0`) also gets each image's label,
 //! one-hot, beside the pixels and beside the latent.
 
+use std::borrow::Cow;
+
 use dfdx::prelude::*;
 use rand::Rng;
 
@@ -133,12 +135,12 @@ impl Vae {
 
     /// Rows of `width` values, each followed by the one-hot code of its
     /// label when the model is conditional (one row per label; `width` 0
-    /// gives the codes alone); the rows unchanged otherwise. Labels outside
-    /// `0..classes` give an all-zero code.
-    pub fn with_labels(&self, rows: &[f32], width: usize, labels: &[u8]) -> Vec<f32> {
+    /// gives the codes alone); the rows themselves, borrowed, otherwise.
+    /// Labels outside `0..classes` give an all-zero code.
+    pub fn with_labels<'r>(&self, rows: &'r [f32], width: usize, labels: &[u8]) -> Cow<'r, [f32]> {
         let classes = self.arch.classes;
         if classes == 0 {
-            return rows.to_vec();
+            return Cow::Borrowed(rows);
         }
         assert_eq!(rows.len(), labels.len() * width, "one label per row");
         let mut out = Vec::with_capacity(labels.len() * (width + classes));
@@ -146,7 +148,7 @@ impl Vae {
             out.extend_from_slice(&rows[r * width..(r + 1) * width]);
             out.extend((0..classes).map(|c| f32::from(u8::from(c == usize::from(label)))));
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Posterior means and log-variances (row-major, `latent` wide) of the
@@ -154,7 +156,7 @@ impl Vae {
     /// by a conditional model), without a tape.
     pub fn posterior(&self, dev: &Dev, x: &[f32], labels: &[u8]) -> (Vec<f32>, Vec<f32>) {
         let rows = x.len() / PIXELS;
-        let input = self.with_labels(x, PIXELS, labels);
+        let input = self.with_labels(x, PIXELS, labels).into_owned();
         let (mu, logvar) =
             self.encode(dev.tensor_from_vec(input, (rows, self.arch.encoder_inputs())));
         (mu.as_vec(), logvar.as_vec())
@@ -165,7 +167,7 @@ impl Vae {
     /// conditional model), without a tape.
     pub fn logits(&self, dev: &Dev, z: &[f32], labels: &[u8]) -> Vec<f32> {
         let d = self.arch.latent;
-        let input = self.with_labels(z, d, labels);
+        let input = self.with_labels(z, d, labels).into_owned();
         let rows = z.len() / d;
         self.decode(dev.tensor_from_vec(input, (rows, self.arch.decoder_inputs())))
             .as_vec()
