@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{dense, dense_with_twin, dsp, int4, reference, thumb};
+use runtime::kernels::{dense, dense_with_twin, dsp, host, int4, reference, thumb};
 use runtime::layout::{pack, padded_inputs};
 
 #[derive(Debug, Clone)]
@@ -104,6 +104,7 @@ proptest! {
         let expect = run_oracle(&layer, &x);
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
+        prop_assert_eq!(&run_host(&layer, &x), &expect);
         prop_assert!(dsp::applies(&x));
         prop_assert_eq!(&run_dsp(&layer, &x), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
@@ -127,7 +128,19 @@ proptest! {
         let expect = run_oracle(&layer, &x);
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
+        prop_assert_eq!(&run_host(&layer, &x), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
+    }
+
+    /// Short and odd-length inputs (missing values count as zero) give the
+    /// host kernel the Thumb twin's sums.
+    #[test]
+    fn host_sums_equal_the_thumb_twin_on_any_input_length(
+        block in proptest::collection::vec(any::<u8>(), 0..=96),
+        x in proptest::collection::vec(any::<i16>(), 0..=13),
+    ) {
+        let whole = &block[..block.len() / 16 * 16];
+        prop_assert_eq!(host::block_sums(whole, &x), thumb::block_sums(whole, &x));
     }
 }
 
@@ -161,6 +174,12 @@ fn run_block(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     })
 }
 
+fn run_host(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| {
+        dense_with_twin(l, x, out, |v| v, host::block_sums)
+    })
+}
+
 fn run_dsp(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     run_with(layer, |l, out| {
         dense_with_twin(l, x, out, |v| v, dsp::block_sums)
@@ -190,6 +209,7 @@ fn extreme_values_agree() {
             let expect = run_oracle(&layer, &x);
             assert_eq!(run_reference(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_block(&layer, &x), expect, "{inputs}x{outputs}");
+            assert_eq!(run_host(&layer, &x), expect, "{inputs}x{outputs}");
             if dsp::applies(&x) {
                 assert_eq!(run_dsp(&layer, &x), expect, "{inputs}x{outputs}");
             }

@@ -4,6 +4,7 @@
 //! that `--resume` continues exactly where a run stopped.
 
 use dfdx::prelude::*;
+use rayon::prelude::*;
 
 use crate::vae::{Dense, Dev, Vae};
 
@@ -92,18 +93,27 @@ impl Adam {
                     grads.get_or_alloc_mut(&layer.b)
                 }
                 .expect("the CPU allocates gradients");
-                for (((p, g), m), v) in values
-                    .iter_mut()
-                    .zip(g.iter())
-                    .zip(m.iter_mut())
-                    .zip(v.iter_mut())
-                {
-                    *m = flush(b1 * *m + (1.0 - b1) * g);
-                    *v = flush(b2 * *v + (1.0 - b2) * g * g);
-                    let m_hat = *m / bias1;
-                    let v_hat = *v / bias2;
-                    *p -= lr * m_hat / (v_hat.sqrt() + eps);
-                }
+                // Element by element, so splitting over the cores changes
+                // nothing but the time.
+                values
+                    .par_chunks_mut(CHUNK)
+                    .zip(g.par_chunks(CHUNK))
+                    .zip(m.par_chunks_mut(CHUNK))
+                    .zip(v.par_chunks_mut(CHUNK))
+                    .for_each(|(((values, g), m), v)| {
+                        for (((p, g), m), v) in values
+                            .iter_mut()
+                            .zip(g.iter())
+                            .zip(m.iter_mut())
+                            .zip(v.iter_mut())
+                        {
+                            *m = flush(b1 * *m + (1.0 - b1) * g);
+                            *v = flush(b2 * *v + (1.0 - b2) * g * g);
+                            let m_hat = *m / bias1;
+                            let v_hat = *v / bias2;
+                            *p -= lr * m_hat / (v_hat.sqrt() + eps);
+                        }
+                    });
                 if param == 0 {
                     layer.w.copy_from(values);
                 } else {
@@ -114,6 +124,9 @@ impl Adam {
         }
     }
 }
+
+/// Parameters per parallel task.
+const CHUNK: usize = 1 << 14;
 
 /// `x`, or 0 if it is subnormal. The moments of a parameter whose gradient
 /// is zero (weights of the always-black border pixels, of dead ReLU units)

@@ -75,7 +75,6 @@ pub fn float_samples(dev: &Dev, vae: &Vae, seed: u64, n: usize) -> Vec<Vec<u8>> 
 /// Test images beside their reconstructions (posterior means through the
 /// integer decoder): pairs of rows, originals above.
 pub fn reconstructions(
-    dev: &Dev,
     vae: &Vae,
     model: &Model<'_>,
     test: &Dataset,
@@ -83,7 +82,7 @@ pub fn reconstructions(
 ) -> Result<Vec<Vec<u8>>> {
     let idx: Vec<usize> = (0..n.min(test.len())).collect();
     let labels = test.labels_of(&idx);
-    let (mu, _) = vae.posterior(dev, &test.batch(&idx), &labels);
+    let (mu, _) = vae.posterior(&test.batch(&idx), &labels);
     let inputs = vae.with_labels(&mu, vae.arch.latent, &labels);
     let mut decoder = Decoder::<HOST_SCRATCH>::new(model)?;
     let mut digit = Digit::new();
@@ -107,7 +106,6 @@ pub fn reconstructions(
 /// Rows of latent interpolations between pairs of test digits (posterior
 /// means), with the runtime's integer interpolation.
 pub fn interpolations(
-    dev: &Dev,
     vae: &Vae,
     model: &Model<'_>,
     test: &Dataset,
@@ -116,7 +114,7 @@ pub fn interpolations(
 ) -> Result<Vec<Vec<u8>>> {
     let idx: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     let labels = test.labels_of(&idx);
-    let (mu, _) = vae.posterior(dev, &test.batch(&idx), &labels);
+    let (mu, _) = vae.posterior(&test.batch(&idx), &labels);
     // A conditional model interpolates the one-hot labels too.
     let mu = vae.with_labels(&mu, vae.arch.latent, &labels);
     let d = vae.arch.decoder_inputs();
@@ -159,14 +157,14 @@ pub fn draw_pictures(
     )?;
     images::save_grid(
         &dir.join("reconstructions.png"),
-        &reconstructions(dev, vae, model, test, 32)?,
+        &reconstructions(vae, model, test, 32)?,
         8,
         2,
     )?;
     let pairs = [(0, 1), (2, 3), (4, 5), (6, 7)];
     images::save_grid(
         &dir.join("interpolation.png"),
-        &interpolations(dev, vae, model, test, &pairs, 9)?,
+        &interpolations(vae, model, test, &pairs, 9)?,
         10,
         2,
     )?;

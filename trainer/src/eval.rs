@@ -7,7 +7,12 @@ use anyhow::{Context, Result};
 use runtime::{Decoder, Latent, Model};
 
 use crate::data::{Dataset, PIXELS};
-use crate::objective::{self, bce_of_logits, iwae_nats, log_prior_over_posterior, reparameterize};
+use rayon::prelude::*;
+
+use crate::objective::{
+    self, bce_of_logits, bce_of_quantized_logits, iwae_nats, log_prior_over_posterior,
+    reparameterize,
+};
 use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
 
@@ -59,10 +64,7 @@ pub fn quantized_bce(model: &Model<'_>, x: &[f32], z: &[f32], latent: usize) -> 
                             let xi = x
                                 .get(r * PIXELS..(r + 1) * PIXELS)
                                 .context("fewer images than latents")?;
-                            Ok(bce_of_logits(
-                                xi,
-                                logits.iter().map(|&l| f64::from(l) / 256.0),
-                            ))
+                            Ok(bce_of_quantized_logits(xi, &logits))
                         })
                         .collect()
                 })
@@ -81,6 +83,15 @@ pub fn quantized_bce(model: &Model<'_>, x: &[f32], z: &[f32], latent: usize) -> 
 
 const EVAL_BATCH: usize = 500;
 
+/// Per-row `-log p(x | logits)` of float logits, rows split over the cores
+/// (each row summed in order, as on one core).
+fn float_bce(x: &[f32], logits: &[f32]) -> Vec<f64> {
+    x.par_chunks(PIXELS)
+        .zip(logits.par_chunks(PIXELS))
+        .map(|(xi, li)| bce_of_logits(xi, li.iter().map(|&l| f64::from(l))))
+        .collect()
+}
+
 /// Single-sample negative ELBO over all of `data`.
 pub fn nelbo(
     dev: &Dev,
@@ -96,13 +107,13 @@ pub fn nelbo(
     for chunk in indices.chunks(EVAL_BATCH) {
         let x = data.batch(chunk);
         let labels = data.labels_of(chunk);
-        let (mu, logvar) = vae.posterior(dev, &x, &labels);
+        let (mu, logvar) = vae.posterior(&x, &labels);
         let eps = normals(&mut rng, mu.len());
         let z = reparameterize(&mu, &logvar, &eps);
         kl += objective::kl(&mu, &logvar);
         let logits = vae.logits(dev, &z, &labels);
-        for (xi, li) in x.chunks(PIXELS).zip(logits.chunks(PIXELS)) {
-            bce_f += bce_of_logits(xi, li.iter().map(|&l| f64::from(l)));
+        for row in float_bce(&x, &logits) {
+            bce_f += row;
         }
         if let Some(m) = model {
             let inputs = vae.with_labels(&z, d, &labels);
@@ -145,7 +156,7 @@ pub fn iwae(
         let x = data.batch(chunk);
         let b = chunk.len();
         let labels = data.labels_of(chunk);
-        let (mu, logvar) = vae.posterior(dev, &x, &labels);
+        let (mu, logvar) = vae.posterior(&x, &labels);
         let labels_rep: Vec<u8> = labels
             .iter()
             .flat_map(|&l| std::iter::repeat_n(l, k))
@@ -166,11 +177,7 @@ pub fn iwae(
             }
         }
         let logits = vae.logits(dev, &z, &labels_rep);
-        let bce_f: Vec<f64> = x_rep
-            .chunks(PIXELS)
-            .zip(logits.chunks(PIXELS))
-            .map(|(xi, li)| bce_of_logits(xi, li.iter().map(|&l| f64::from(l))))
-            .collect();
+        let bce_f = float_bce(&x_rep, &logits);
         let bce_q = match model {
             Some(m) => Some(quantized_bce(
                 m,

@@ -102,7 +102,7 @@ pub fn export(
             spec.name()
         );
     }
-    q.model.prior = fitted_prior(dev, vae, train, prior, seed)?;
+    q.model.prior = fitted_prior(vae, train, prior, seed)?;
     let bytes = q.model.to_bytes()?;
     let model =
         Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;

@@ -683,7 +683,19 @@ fn run(cli: Cli) -> Result<()> {
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
+    // The command runs on a thread of rayon's pool (the one dfdx, gemm and
+    // the trainer's own kernels split their work over), not beside it: a
+    // parallel loop started from outside the pool hands its work over and
+    // sleeps until woken, two thread switches each time, and a training
+    // step starts dozens of them. From inside, the calling thread does its
+    // share and the others join in.
+    let big_stacks = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build_global();
+    if let Err(e) = big_stacks {
+        eprintln!("warning: rayon's thread pool was already set up: {e}");
+    }
+    if let Err(e) = rayon::scope(|_| run(cli)) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }

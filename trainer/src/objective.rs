@@ -5,7 +5,13 @@
 //! terms and the importance-weighted bound's log-weights (for evaluation and
 //! export).
 
+use std::sync::Arc;
+
 use dfdx::prelude::*;
+
+use crate::data::PIXELS;
+use crate::fused;
+use crate::sparse::SparseRows;
 
 use crate::vae::{Dev, Mat, Vae};
 
@@ -33,24 +39,20 @@ pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
     let rows = x.shape().0;
     let batch = rows as f32;
     let classes = vae.arch.classes;
-    let dev = x.device().clone();
-    let one_hot = (classes > 0).then(|| {
-        let codes = vae.with_labels(&[], 0, labels).into_owned();
-        dev.tensor_from_vec(codes, (rows, classes))
-    });
-    let input = match &one_hot {
-        Some(y) => (x.clone(), y.clone()).concat_along(Axis::<1>),
-        None => x.clone(),
-    };
-    let (mu, logvar) = vae.encode(input.put_tape(tape));
+    let pixels = x.as_vec();
+    let input = SparseRows::new(&pixels, PIXELS, labels, classes);
+    let (mu, logvar) = vae.encode(&Arc::new(input), tape);
     let sigma = (logvar.with_empty_tape() * 0.5).exp();
     let z = mu.with_empty_tape() + sigma * eps.clone();
-    let z = match one_hot {
-        Some(y) => (z, y).concat_along(Axis::<1>),
-        None => z,
+    let z = if classes > 0 {
+        let codes = vae.with_labels(&[], 0, labels).into_owned();
+        let one_hot: Mat = x.device().tensor_from_vec(codes, (rows, classes));
+        (z, one_hot).concat_along(Axis::<1>)
+    } else {
+        z
     };
     let logits = vae.decode(z);
-    let bce = logits.bce_with_logits(x.clone()).sum::<Rank0, _>() / batch;
+    let bce = fused::bce_with_logits_sum(logits, &pixels) / batch;
     let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();
     let kl = kl_terms.sum::<Rank0, _>() * (-0.5 / batch);
     let parts = LossParts {
@@ -86,6 +88,35 @@ pub fn bce_of_logits(x: &[f32], logits: impl Iterator<Item = f64>) -> f64 {
         .sum()
 }
 
+/// [`bce_of_logits`] of the runtime's integer logits (`q / 256`), with the
+/// same f64 arithmetic and the same result to the last bit, but with
+/// `ln(1 + exp(-|l|))` looked up: the exponential and logarithm were most
+/// of the time of the importance-weighted bound, which runs a million
+/// decodes.
+pub fn bce_of_quantized_logits(x: &[f32], logits: &[i16]) -> f64 {
+    let table = softplus_tails();
+    x.iter()
+        .zip(logits)
+        .map(|(&x, &q)| {
+            let l = f64::from(q) / 256.0;
+            l.max(0.0) - f64::from(x) * l + table[usize::from(q as u16)]
+        })
+        .sum()
+}
+
+/// `ln(1 + exp(-|q / 256|))` for every i16 `q`, indexed by `q as u16`.
+fn softplus_tails() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|bits| {
+                let l = f64::from(bits as i16) / 256.0;
+                (-l.abs()).exp().ln_1p()
+            })
+            .collect()
+    })
+}
+
 /// `log N(v; 0, I)`, summed over the values.
 pub fn log_standard_normal(v: &[f32]) -> f64 {
     v.iter()
@@ -111,4 +142,21 @@ pub fn iwae_nats(log_weights: &[f64]) -> f64 {
         .cloned()
         .fold(f64::NEG_INFINITY, f64::max);
     -(max + (log_weights.iter().map(|v| (v - max).exp()).sum::<f64>() / k).ln())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quantized_bce_table_gives_the_direct_formula_bit_for_bit() {
+        let logits: Vec<i16> = (i16::MIN..=i16::MAX).step_by(7).collect();
+        let x: Vec<f32> = (0..logits.len())
+            .map(|i| (i % 256) as f32 / 255.0)
+            .collect();
+        for (xs, ls) in x.chunks(784).zip(logits.chunks(784)) {
+            let direct = bce_of_logits(xs, ls.iter().map(|&l| f64::from(l) / 256.0));
+            assert_eq!(bce_of_quantized_logits(xs, ls).to_bits(), direct.to_bits());
+        }
+    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::rng::{rng_for, Stream};
-use crate::vae::{Dev, Vae};
+use crate::vae::Vae;
 
 /// How the covariance of a component is modelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -64,11 +64,11 @@ impl PriorSpec {
 }
 
 /// Encoder means of every image of `data`, row-major (`len x latent`).
-pub fn encoder_means(dev: &Dev, vae: &Vae, data: &Dataset) -> Vec<f32> {
+pub fn encoder_means(vae: &Vae, data: &Dataset) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len() * vae.arch.latent);
     let idx: Vec<usize> = (0..data.len()).collect();
     for chunk in idx.chunks(2000) {
-        let (mu, _) = vae.posterior(dev, &data.batch(chunk), &data.labels_of(chunk));
+        let (mu, _) = vae.posterior(&data.batch(chunk), &data.labels_of(chunk));
         out.extend(mu);
     }
     out

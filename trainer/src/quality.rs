@@ -120,7 +120,7 @@ pub fn evaluate(
     let mut q = quantize::quantize_decoder(dev, &vae, train_set, seed, bits)?;
     let spec = crate::prior::PriorSpec::DEFAULT;
     if judge.is_some() {
-        q.model.prior = quantize::fitted_prior(dev, &vae, train_set, Some(&spec), seed)?;
+        q.model.prior = quantize::fitted_prior(&vae, train_set, Some(&spec), seed)?;
     }
     let prior_bytes = q.model.prior.as_ref().map_or(0, |p| p.array_bytes());
     let bytes = q.model.to_bytes()?;

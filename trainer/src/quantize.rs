@@ -40,17 +40,11 @@ pub fn float_decoder(vae: &Vae) -> FloatDecoder {
 /// Decoder inputs that exercise the decoder as it will be used: posterior
 /// samples of training images (reconstruction) and prior samples
 /// (generation), with the images' labels for a conditional model.
-pub fn calibration_latents(
-    dev: &Dev,
-    vae: &Vae,
-    train: &Dataset,
-    seed: u64,
-    n: usize,
-) -> Vec<Vec<f32>> {
+pub fn calibration_latents(vae: &Vae, train: &Dataset, seed: u64, n: usize) -> Vec<Vec<f32>> {
     let d = vae.arch.latent;
     let idx: Vec<usize> = (0..n.min(train.len())).collect();
     let labels = train.labels_of(&idx);
-    let (mu, logvar) = vae.posterior(dev, &train.batch(&idx), &labels);
+    let (mu, logvar) = vae.posterior(&train.batch(&idx), &labels);
     let mut rng = rng_for(seed, Stream::Calibration, 0);
     let eps = normals(&mut rng, mu.len());
     let mut z = crate::objective::reparameterize(&mu, &logvar, &eps);
@@ -85,7 +79,7 @@ pub fn quantize_decoder(
     bits: u8,
 ) -> Result<Quantized> {
     let float = float_decoder(vae);
-    let latents = calibration_latents(dev, vae, train, seed, 1000);
+    let latents = calibration_latents(vae, train, seed, 1000);
     let holdout = train.take(2000);
     let mut best: Option<(f64, QuantizedModel, Calibration)> = None;
     let mut tried = Vec::new();
@@ -127,13 +121,12 @@ pub fn quantized_file(
     prior: Option<&PriorSpec>,
 ) -> Result<Vec<u8>> {
     let mut q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
-    q.model.prior = fitted_prior(dev, vae, train, prior, state.config.seed)?;
+    q.model.prior = fitted_prior(vae, train, prior, state.config.seed)?;
     Ok(q.model.to_bytes()?)
 }
 
 /// The integer prior section for `spec` (`None`: no prior, N(0, I)).
 pub fn fitted_prior(
-    dev: &Dev,
     vae: &Vae,
     train: &Dataset,
     spec: Option<&PriorSpec>,
@@ -148,7 +141,7 @@ pub fn fitted_prior(
         );
         return Ok(None);
     };
-    let means = prior::encoder_means(dev, vae, train);
+    let means = prior::encoder_means(vae, train);
     let mut float = prior::fit(&means, &train.labels, vae.arch.latent, spec, seed)?;
     if classes > 0 {
         float = prior::condition(float, vae.arch.latent, classes)?;

@@ -6,12 +6,14 @@
 //! one-hot, beside the pixels and beside the latent.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use dfdx::prelude::*;
 use rand::Rng;
 
 use crate::arch::Arch;
 use crate::data::PIXELS;
+use crate::sparse::{self, SparseRows};
 
 /// The dfdx device (CPU).
 pub type Dev = Cpu;
@@ -154,11 +156,9 @@ impl Vae {
     /// Posterior means and log-variances (row-major, `latent` wide) of the
     /// images `x` (grey levels, row-major) with labels `labels` (read only
     /// by a conditional model), without a tape.
-    pub fn posterior(&self, dev: &Dev, x: &[f32], labels: &[u8]) -> (Vec<f32>, Vec<f32>) {
-        let rows = x.len() / PIXELS;
-        let input = self.with_labels(x, PIXELS, labels).into_owned();
-        let (mu, logvar) =
-            self.encode(dev.tensor_from_vec(input, (rows, self.arch.encoder_inputs())));
+    pub fn posterior(&self, x: &[f32], labels: &[u8]) -> (Vec<f32>, Vec<f32>) {
+        let input = SparseRows::new(x, PIXELS, labels, self.arch.classes);
+        let (mu, logvar) = self.encode(&Arc::new(input), NoneTape);
         (mu.as_vec(), logvar.as_vec())
     }
 
@@ -173,10 +173,24 @@ impl Vae {
             .as_vec()
     }
 
-    /// Posterior mean and log-variance for a batch.
-    pub fn encode<T: Tape<f32, Dev> + Merge<NoneTape>>(&self, x: Mat<T>) -> (Mat<T>, Mat<T>) {
-        let mut h = x;
-        for layer in &self.enc {
+    /// Posterior mean and log-variance for a batch, with gradients recorded
+    /// on `tape`. The first layer runs on the input's nonzeros only
+    /// ([`sparse`](crate::sparse)).
+    pub fn encode<T: Tape<f32, Dev> + Merge<NoneTape>>(
+        &self,
+        x: &Arc<SparseRows>,
+        tape: T,
+    ) -> (Mat<T>, Mat<T>) {
+        let mut layers = self.enc.iter();
+        let mut h = match layers.next() {
+            Some(first) => sparse::forward(first, x, tape).relu(),
+            None => {
+                let dev = self.mu.w.device();
+                dev.tensor_from_vec(x.to_dense(), (x.rows(), x.width()))
+                    .put_tape(tape)
+            }
+        };
+        for layer in layers {
             h = layer.forward(h).relu();
         }
         let h2 = h.with_empty_tape();

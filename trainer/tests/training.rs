@@ -167,7 +167,7 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     // the i8 grid's precision.
     let prior = model.prior().expect("export writes the prior");
     assert_eq!(prior.classes(), 10);
-    let means = trainer::prior::encoder_means(&dev, &vae, &train_set);
+    let means = trainer::prior::encoder_means(&vae, &train_set);
     for k in 0..10usize {
         let rows: Vec<usize> = (0..train_set.len())
             .filter(|&i| usize::from(train_set.labels[i]) == k)

@@ -7,6 +7,7 @@
 //!   (Cortex-M3) assembly routines.
 //! - [`dsp`]: safe Rust twin of the Cortex-M4 (DSP) assembly routine.
 //! - [`int4`]: the int4 kernel (safe Rust, every target).
+//! - [`host`]: the int8 sums laid out for a host's vectorizer (hosts only).
 //! - `asm` (ARM targets only): the hand-written inner loops, one file per
 //!   core, the crate's only `unsafe` code.
 //!
@@ -17,12 +18,13 @@
 //! from the target name: `thumbv7em` (Cortex-M4/M7) runs the DSP kernel,
 //! `thumbv7m`/`thumbv8m.main` the Thumb-2 kernel, `thumbv6m`/`thumbv8m.base`
 //! the Thumb-1 kernel, everything else (hosts: the trainer, the simulator,
-//! the tests) the safe twins without assembly (`twin`: [`thumb`] and
-//! [`int4`], several times faster than the reference on x86). Setting the
+//! the tests) safe kernels without assembly (`twin`: [`host`] and [`int4`],
+//! several times faster than the reference on x86). Setting the
 //! environment variable `VAE_KERNEL=reference` at build time forces the
 //! reference kernel (for comparisons).
 
 pub mod dsp;
+pub mod host;
 pub mod int4;
 pub mod reference;
 pub mod thumb;
@@ -132,6 +134,8 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
     let int4 = layer.is_int4();
     let sums = twin.unwrap_or(if int4 {
         int4::block_sums
+    } else if cfg!(vae_kernel = "twin") {
+        host::block_sums
     } else {
         thumb::block_sums
     });
