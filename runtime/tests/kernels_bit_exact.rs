@@ -105,6 +105,8 @@ proptest! {
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
         prop_assert_eq!(&run_host(&layer, &x), &expect);
+        #[cfg(target_arch = "x86_64")]
+        prop_assert_eq!(&run_x86(&layer, &x), &expect);
         prop_assert!(dsp::applies(&x));
         prop_assert_eq!(&run_dsp(&layer, &x), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
@@ -141,6 +143,8 @@ proptest! {
     ) {
         let whole = &block[..block.len() / 16 * 16];
         prop_assert_eq!(host::block_sums(whole, &x), thumb::block_sums(whole, &x));
+        #[cfg(target_arch = "x86_64")]
+        prop_assert_eq!(runtime::kernels::x86::block_sums(whole, &x), thumb::block_sums(whole, &x));
     }
 }
 
@@ -180,6 +184,13 @@ fn run_host(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     })
 }
 
+#[cfg(target_arch = "x86_64")]
+fn run_x86(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| {
+        dense_with_twin(l, x, out, |v| v, runtime::kernels::x86::block_sums)
+    })
+}
+
 fn run_dsp(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     run_with(layer, |l, out| {
         dense_with_twin(l, x, out, |v| v, dsp::block_sums)
@@ -210,6 +221,8 @@ fn extreme_values_agree() {
             assert_eq!(run_reference(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_block(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_host(&layer, &x), expect, "{inputs}x{outputs}");
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(run_x86(&layer, &x), expect, "{inputs}x{outputs}");
             if dsp::applies(&x) {
                 assert_eq!(run_dsp(&layer, &x), expect, "{inputs}x{outputs}");
             }

@@ -15,6 +15,7 @@ use super::BlockSums;
 /// Raw sums of one block (`8 * padded_inputs` bytes) over `input`: even rows
 /// `sum((w + 128) * x)`, odd rows `sum(w * x)`; missing inputs count as
 /// zero.
+#[inline(always)]
 pub fn block_sums(block: &[u8], input: &[i16]) -> BlockSums {
     let mut lanes = [0i32; 16];
     // Zip stops at the shorter side: pairs without inputs add nothing.
@@ -43,17 +44,31 @@ pub fn block_sums(block: &[u8], input: &[i16]) -> BlockSums {
     sums
 }
 
+/// Layout positions holding odd rows' signed bytes (even rows: `w + 128`).
+const SIGNED: [bool; 16] = [
+    false, true, false, true, false, true, false, true, false, true, false, true, false, true,
+    false, true,
+];
+/// Layout positions that multiply the pair's second input.
+const USES_X1: [bool; 16] = [
+    false, false, true, true, false, false, true, true, false, false, true, true, false, false,
+    true, true,
+];
+
+// Zips over constant tables rather than `enumerate`: with overflow checks
+// on (the dev profile), enumerate's counter keeps the loop from being
+// unrolled and vectorized.
 #[inline(always)]
 fn add_pair(lanes: &mut [i32; 16], pair: &[u8; 16], x0: i32, x1: i32) {
-    for (k, (lane, &byte)) in lanes.iter_mut().zip(pair).enumerate() {
-        // Even positions hold unsigned bytes (w + 128), odd ones signed.
-        let w = if k % 2 == 0 {
-            i32::from(byte)
-        } else {
+    for (((lane, &byte), &signed), &uses_x1) in
+        lanes.iter_mut().zip(pair).zip(&SIGNED).zip(&USES_X1)
+    {
+        let w = if signed {
             i32::from(byte as i8)
+        } else {
+            i32::from(byte)
         };
-        // Positions 2 and 3 of each group of four multiply x1.
-        let x = if k % 4 >= 2 { x1 } else { x0 };
+        let x = if uses_x1 { x1 } else { x0 };
         *lane = lane.wrapping_add(w.wrapping_mul(x));
     }
 }

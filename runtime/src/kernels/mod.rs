@@ -8,6 +8,8 @@
 //! - [`dsp`]: safe Rust twin of the Cortex-M4 (DSP) assembly routine.
 //! - [`int4`]: the int4 kernel (safe Rust, every target).
 //! - [`host`]: the int8 sums laid out for a host's vectorizer (hosts only).
+//! - `x86` (x86-64 hosts, feature `std`): `host` compiled for AVX2, chosen
+//!   at run time; besides `asm`, the crate's only `unsafe` code.
 //! - `asm` (ARM targets only): the hand-written inner loops, one file per
 //!   core, the crate's only `unsafe` code.
 //!
@@ -28,6 +30,8 @@ pub mod host;
 pub mod int4;
 pub mod reference;
 pub mod thumb;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+pub mod x86;
 
 #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2", vae_kernel = "thumb1"))]
 mod asm;
@@ -121,6 +125,13 @@ pub fn dense_with_twin<O>(
     });
 }
 
+/// The int8 sums a host runs: [`host`], in its AVX2 build where the CPU has
+/// AVX2 (`x86`, x86-64 with feature `std`).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const HOST_SUMS: Twin = x86::block_sums;
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+const HOST_SUMS: Twin = host::block_sums;
+
 /// A safe twin: the raw sums of one block (see [`BlockSums`]).
 pub type Twin = fn(&[u8], &[i16]) -> BlockSums;
 
@@ -135,7 +146,7 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
     let sums = twin.unwrap_or(if int4 {
         int4::block_sums
     } else if cfg!(vae_kernel = "twin") {
-        host::block_sums
+        HOST_SUMS
     } else {
         thumb::block_sums
     });
