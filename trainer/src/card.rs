@@ -185,6 +185,8 @@ pub struct Training {
     pub lr: f32,
     /// Learning-rate schedule.
     pub lr_schedule: LrSchedule,
+    /// First epoch (0-based) of quantization-aware fine-tuning, if any.
+    pub qat_from_epoch: Option<usize>,
     /// Optimizer, in words.
     pub optimizer: String,
     /// Seed of every random stream.

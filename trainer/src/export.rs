@@ -191,6 +191,7 @@ pub fn export(
             lr: state.config.lr,
             lr_schedule: state.config.lr_schedule,
             kl_warmup_epochs: state.config.kl_warmup,
+            qat_from_epoch: state.config.qat_from,
             optimizer: "Adam (beta1 0.9, beta2 0.999, eps 1e-8)".into(),
             seed,
             training_seconds: state.training_seconds,

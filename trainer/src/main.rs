@@ -105,9 +105,10 @@ struct TrainOpts {
     /// Images per batch.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=60000))]
     batch: u32,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
+    /// Adam learning rate (default: 1e-3 for classic, as the PyTorch
+    /// example, 2e-3 otherwise).
+    #[arg(long)]
+    lr: Option<f32>,
     /// Learning-rate schedule (default: constant for classic, as the
     /// PyTorch example, cosine otherwise).
     #[arg(long, value_enum)]
@@ -117,6 +118,8 @@ struct TrainOpts {
     kl_warmup: usize,
     /// Quantization-aware fine-tuning from this epoch on (0-based): the
     /// decoder trains through its rounded weights (straight-through).
+    /// Default: the last 10 epochs, except for classic (none); pass the
+    /// epoch count to train without it.
     #[arg(long)]
     qat_from: Option<usize>,
     /// Bits per exported decoder weight: 8 (int8) or 4 (int4, two per byte;
@@ -341,17 +344,19 @@ impl RunArgs {
 
 impl TrainOpts {
     fn config(&self, arch: &Arch, dataset: DatasetKind, train_len: usize) -> TrainConfig {
-        let (default_epochs, default_schedule) = train::default_recipe(arch);
+        let recipe = train::default_recipe(arch);
+        let epochs = self.epochs.unwrap_or(recipe.epochs);
+        let default_qat = (recipe.qat_epochs > 0).then(|| epochs.saturating_sub(recipe.qat_epochs));
         TrainConfig {
-            epochs: self.epochs.unwrap_or(default_epochs),
+            epochs,
             batch: self.batch as usize,
-            lr: self.lr,
-            lr_schedule: self.lr_schedule.unwrap_or(default_schedule),
+            lr: self.lr.unwrap_or(recipe.lr),
+            lr_schedule: self.lr_schedule.unwrap_or(recipe.schedule),
             kl_warmup: self.kl_warmup,
             seed: self.seed,
             dataset: format!("{dataset:?}").to_lowercase(),
             train_images: self.limit_train.unwrap_or(train_len).min(train_len),
-            qat_from: self.qat_from,
+            qat_from: self.qat_from.or(default_qat),
             weight_bits: self.weight_bits,
         }
     }

@@ -20,14 +20,41 @@ use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
 use runtime::atomic_file::write_atomic_creating_dirs;
 
-/// Epochs and learning-rate schedule of an architecture's recipe when none
-/// is given: the PyTorch example's (10 epochs, constant rate) for its
-/// `classic` model, 60 cosine epochs for the others.
-pub fn default_recipe(arch: &Arch) -> (usize, LrSchedule) {
+/// How an architecture trains when the command line does not say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recipe {
+    /// Epochs in total.
+    pub epochs: usize,
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// Adam's (peak) learning rate.
+    pub lr: f32,
+    /// Final epochs trained through the rounded decoder weights
+    /// (quantization-aware fine-tuning; 0: none).
+    pub qat_epochs: usize,
+}
+
+/// The default recipe: the PyTorch example's for its `classic` model (10
+/// epochs, Adam 1e-3 constant, no QAT); for the others (the exported
+/// microcontroller models) 60 epochs of Adam 2e-3 with cosine decay, the
+/// last 10 quantization-aware. Measured on the default `mcu` model: 2e-3
+/// reached 103.32 nats quantized where 1e-3 reached 104.29 (both with the
+/// last 10 epochs QAT; 104.32 for 1e-3 without QAT), same epochs, same time.
+pub fn default_recipe(arch: &Arch) -> Recipe {
     if arch.is_classic() {
-        (10, LrSchedule::Constant)
+        Recipe {
+            epochs: 10,
+            schedule: LrSchedule::Constant,
+            lr: 1e-3,
+            qat_epochs: 0,
+        }
     } else {
-        (60, LrSchedule::Cosine)
+        Recipe {
+            epochs: 60,
+            schedule: LrSchedule::Cosine,
+            lr: 2e-3,
+            qat_epochs: 10,
+        }
     }
 }
 
