@@ -38,7 +38,8 @@ printf '\n%-8s %-8s %10s %12s\n' arch side "s/epoch" "peak RSS MB"
 for arch in $ARCHS; do
     RAYON_NUM_THREADS=$THREADS /usr/bin/time -v -o "$work/time-$arch" \
         "$trainer" train --arch "$arch" --epochs "$EPOCHS" --batch 128 --lr 1e-3 \
-        --lr-schedule constant --seed 1 --run-dir "$work/run-$arch" >"$work/log-$arch" 2>&1
+        --lr-schedule constant --qat-from "$EPOCHS" --seed 1 --run-dir "$work/run-$arch" \
+        >"$work/log-$arch" 2>&1
     ours=$(python3 -c 'import json,sys; [print(m["seconds"]) for m in json.load(open(sys.argv[1]))]' \
         "$work/run-$arch/metrics.json" | median)
     printf '%-8s %-8s %10.3f %12s\n' "$arch" trainer "$ours" "$(peak_mb "$work/time-$arch")"

@@ -29,7 +29,10 @@ pub fn bce_with_logits_sum<T: Tape<f32, Dev>>(
     let (rows, cols) = *logits.shape();
     assert_eq!(targets.len(), rows * cols, "one target per logit");
     let (logits, mut tape) = logits.split_tape();
-    let values = logits.as_vec();
+    // `copy_into` is a plain copy of the (contiguous) logits; `as_vec`
+    // walks them index by index.
+    let mut values = vec![0.0f32; rows * cols];
+    logits.copy_into(&mut values);
     let mut grad = vec![0.0f32; values.len()];
     let row_sums: Vec<f32> = grad
         .par_chunks_mut(cols.max(1))

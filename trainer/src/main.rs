@@ -99,7 +99,7 @@ struct RunArgs {
 
 #[derive(Debug, Args, Clone)]
 struct TrainOpts {
-    /// Epochs in total (default: 10 for classic, 60 otherwise).
+    /// Epochs in total (default: 10 for classic, 50 otherwise).
     #[arg(long)]
     epochs: Option<usize>,
     /// Images per batch.

@@ -39,7 +39,8 @@ pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
     let rows = x.shape().0;
     let batch = rows as f32;
     let classes = vae.arch.classes;
-    let pixels = x.as_vec();
+    let mut pixels = vec![0.0f32; rows * PIXELS];
+    x.copy_into(&mut pixels);
     let input = SparseRows::new(&pixels, PIXELS, labels, classes);
     let (mu, logvar) = vae.encode(&Arc::new(input), tape);
     let sigma = (logvar.with_empty_tape() * 0.5).exp();

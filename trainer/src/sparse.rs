@@ -19,6 +19,7 @@
 //! every host with fused multiply-add in hardware (x86-64 with FMA,
 //! aarch64); elsewhere the same values come from a slower software fma.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use dfdx::prelude::*;
@@ -148,11 +149,13 @@ pub fn forward<T: Tape<f32, Dev>>(layer: &Dense, x: &Arc<SparseRows>, mut tape: 
     let (outputs, inputs) = *layer.w.shape();
     assert_eq!(x.width(), inputs, "input width");
     let rows = x.rows();
-    let mut w = vec![0.0; outputs * inputs];
+    let mut w = take(outputs * inputs);
     layer.w.copy_into(&mut w);
     let mut bias = vec![0.0; outputs];
     layer.b.copy_into(&mut bias);
-    let wt = transpose(&w, outputs, inputs);
+    let mut wt = take(outputs * inputs);
+    transpose_into::<false>(&mut wt, &w, outputs, inputs);
+    give(w);
     let mut y = vec![0.0f32; rows * outputs];
     y.par_chunks_mut(outputs * ROWS_PER_TASK)
         .enumerate()
@@ -165,22 +168,26 @@ pub fn forward<T: Tape<f32, Dev>>(layer: &Dense, x: &Arc<SparseRows>, mut tape: 
                 }
             }
         });
+    give(wt);
     let dev = layer.w.device().clone();
     let y = dev.tensor_from_vec(y, (rows, outputs));
     if T::OWNS_TAPE {
         let (w_ghost, b_ghost, y_ghost) = (layer.w.ghost(), layer.b.ghost(), y.ghost());
         let x = Arc::clone(x);
         tape.add_backward_op(move |grads| {
-            let dy = grads.get_or_alloc_mut(&y_ghost)?.to_vec();
-            let dw = weight_gradient(&x, &dy, outputs);
+            let mut dy = take(rows * outputs);
+            dy.copy_from_slice(grads.get_or_alloc_mut(&y_ghost)?);
+            let dwt = weight_gradient(&x, &dy, outputs);
             let gw = grads.get_or_alloc_mut(&w_ghost)?;
-            add_transposed(gw, &dw, inputs, outputs);
+            transpose_into::<true>(gw, &dwt, inputs, outputs);
+            give(dwt);
             let gb = grads.get_or_alloc_mut(&b_ghost)?;
             for row in dy.chunks_exact(outputs) {
                 for (g, d) in gb.iter_mut().zip(row) {
                     *g += d;
                 }
             }
+            give(dy);
             Ok(())
         });
     }
@@ -194,13 +201,15 @@ const ROWS_PER_TASK: usize = 8;
 /// `sum_r x[r,p] dY[r,:]`.
 fn weight_gradient(x: &SparseRows, dy: &[f32], outputs: usize) -> Vec<f32> {
     let by_column = x.transpose();
-    let mut dwt = vec![0.0f32; x.width() * outputs];
+    let mut dwt = take(x.width() * outputs);
     dwt.par_chunks_mut(outputs * ROWS_PER_TASK)
         .enumerate()
         .for_each(|(task, out)| {
             for (i, row) in out.chunks_exact_mut(outputs).enumerate() {
                 let (index, value) = by_column.row(task * ROWS_PER_TASK + i);
-                if !index.is_empty() {
+                if index.is_empty() {
+                    row.fill(0.0);
+                } else {
                     sparse_row_times(index, value, dy, row);
                 }
             }
@@ -208,18 +217,44 @@ fn weight_gradient(x: &SparseRows, dy: &[f32], outputs: usize) -> Vec<f32> {
     dwt
 }
 
-/// `m` (rows x cols, row-major) transposed.
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; m.len()];
-    add_transposed(&mut out, m, rows, cols);
-    out
+thread_local! {
+    /// Buffers of earlier steps, for reuse: the layer needs the same
+    /// megabyte-sized ones every step, and a fresh one costs a zero fill.
+    static POOL: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `dst += src^T`, with `src` (rows x cols) and `dst` (cols x rows), both
-/// row-major; in bands of eight destination rows, one band per task, moved
-/// through 8 x 8 tiles so that every read and write is a contiguous run.
-fn add_transposed(dst: &mut [f32], src: &[f32], rows: usize, cols: usize) {
+/// A buffer of `len` values, from the pool when it holds one of that size;
+/// its contents are unspecified (callers overwrite all of it).
+fn take(len: usize) -> Vec<f32> {
+    let pooled = POOL.with_borrow_mut(|pool| {
+        let at = pool.iter().position(|v| v.len() == len)?;
+        Some(pool.swap_remove(at))
+    });
+    pooled.unwrap_or_else(|| vec![0.0; len])
+}
+
+/// Returns a buffer to the pool (which keeps a few).
+fn give(buffer: Vec<f32>) {
+    POOL.with_borrow_mut(|pool| {
+        if pool.len() < 8 {
+            pool.push(buffer);
+        }
+    });
+}
+
+/// `dst = src^T` (`ADD`: `dst += src^T`), with `src` (rows x cols) and
+/// `dst` (cols x rows), both row-major; in bands of eight destination rows,
+/// one band per task, moved through 8 x 8 tiles so that every read and
+/// write is a contiguous run.
+fn transpose_into<const ADD: bool>(dst: &mut [f32], src: &[f32], rows: usize, cols: usize) {
     const T: usize = 8;
+    let put = |d: &mut f32, v: f32| {
+        if ADD {
+            *d += v;
+        } else {
+            *d = v;
+        }
+    };
     dst.par_chunks_mut(rows * T)
         .enumerate()
         .for_each(|(band, out)| {
@@ -233,13 +268,13 @@ fn add_transposed(dst: &mut [f32], src: &[f32], rows: usize, cols: usize) {
                 }
                 for (j, run) in out.chunks_exact_mut(rows).enumerate() {
                     for (i, d) in run[r0..r0 + T].iter_mut().enumerate() {
-                        *d += tile[i][j];
+                        put(d, tile[i][j]);
                     }
                 }
             }
             for r in whole..rows {
                 for (j, &v) in src[r * cols + c0..][..width].iter().enumerate() {
-                    out[j * rows + r] += v;
+                    put(&mut out[j * rows + r], v);
                 }
             }
         });
