@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Profiles the trainer's training step with perf (software cpu-clock
 # samples, so it works where hardware counters are not exposed) and prints
-# where the time goes: gemm's kernels, the Linux kernel (page faults, TLB
-# shootdowns), the allocator, memory copies, and the rest; then the top
-# symbols. Also prints minor page faults and peak RSS of the same run.
+# where the time goes: gemm's kernels, the trainer's own ops (sparse first
+# layer, fused BCE, Adam; the rayon closures they run in), dfdx's ops, the
+# Linux kernel (page faults, TLB shootdowns, thread wake-ups), the
+# allocator, memory copies, and the rest; then the top symbols. Also prints minor page faults and peak RSS of the same run.
 #
 #   scripts/profile-trainer.sh                 # classic, 1 epoch
 #   ARCH=mcu EPOCHS=2 scripts/profile-trainer.sh
@@ -36,6 +37,7 @@ awk '
       else if (line ~ /malloc|free|_int_|cfree|realloc|mi_|je_/) cat = "allocator"
       else if (line ~ /memcpy|memmove|memset/) cat = "memory copies and fills"
       else if (line ~ /dfdx/) cat = "dfdx element-wise ops, reductions, tape"
+      else if (line ~ /trainer::|rayon|call_mut|logf|expf|log1p/) cat = "the trainer'"'"'s own ops (sparse first layer, fused BCE, Adam) on rayon"
       else cat = "other"
       total[cat] += pct }
     END { for (c in total) printf "%6.1f%%  %s\n", total[c], c }' "$work/flat" | sort -rn
