@@ -175,7 +175,7 @@ impl Vae {
 
     /// Posterior mean and log-variance for a batch, with gradients recorded
     /// on `tape`. The first layer runs on the input's nonzeros only
-    /// ([`sparse`](crate::sparse)).
+    /// ([`sparse`]).
     pub fn encode<T: Tape<f32, Dev> + Merge<NoneTape>>(
         &self,
         x: &Arc<SparseRows>,
