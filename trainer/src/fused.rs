@@ -34,10 +34,11 @@ pub fn bce_with_logits_sum<T: Tape<f32, Dev>>(
     let mut values = vec![0.0f32; rows * cols];
     logits.copy_into(&mut values);
     let mut grad = vec![0.0f32; values.len()];
+    let width = cols.max(1);
     let row_sums: Vec<f32> = grad
-        .par_chunks_mut(cols.max(1))
-        .zip(values.par_chunks(cols.max(1)))
-        .zip(targets.par_chunks(cols.max(1)))
+        .par_chunks_mut(width)
+        .zip(values.par_chunks(width))
+        .zip(targets.par_chunks(width))
         .map(|((g, l), t)| row_loss_and_gradient(l, t, g))
         .collect();
     let total: f32 = row_sums.iter().sum();

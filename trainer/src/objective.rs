@@ -26,34 +26,35 @@ pub struct LossParts {
 
 /// The loss `BCE + kl_weight * KL` averaged over the batch (with
 /// `kl_weight = 1` the negative ELBO), with gradients recorded on `tape`.
-/// `x` holds grey levels in [0, 1]; `eps` standard-normal noise; `labels`
-/// the images' labels (read only by a conditional model).
+/// `pixels` holds the images' grey levels in [0, 1], row-major (the first
+/// layer reads their nonzeros, the BCE all of them); `eps` standard-normal
+/// noise, one row per image; `labels` the images' labels (read only by a
+/// conditional model).
 pub fn loss<T: Tape<f32, Dev> + Merge<NoneTape>>(
     vae: &Vae,
-    x: &Mat,
+    pixels: &[f32],
     labels: &[u8],
     eps: &Mat,
     kl_weight: f32,
     tape: T,
 ) -> (Tensor<Rank0, f32, Dev, T>, LossParts) {
-    let rows = x.shape().0;
+    let rows = eps.shape().0;
+    assert_eq!(pixels.len(), rows * PIXELS, "one image per noise row");
     let batch = rows as f32;
     let classes = vae.arch.classes;
-    let mut pixels = vec![0.0f32; rows * PIXELS];
-    x.copy_into(&mut pixels);
-    let input = SparseRows::new(&pixels, PIXELS, labels, classes);
+    let input = SparseRows::new(pixels, PIXELS, labels, classes);
     let (mu, logvar) = vae.encode(&Arc::new(input), tape);
     let sigma = (logvar.with_empty_tape() * 0.5).exp();
     let z = mu.with_empty_tape() + sigma * eps.clone();
     let z = if classes > 0 {
         let codes = vae.with_labels(&[], 0, labels).into_owned();
-        let one_hot: Mat = x.device().tensor_from_vec(codes, (rows, classes));
+        let one_hot: Mat = eps.device().tensor_from_vec(codes, (rows, classes));
         (z, one_hot).concat_along(Axis::<1>)
     } else {
         z
     };
     let logits = vae.decode(z);
-    let bce = fused::bce_with_logits_sum(logits, &pixels) / batch;
+    let bce = fused::bce_with_logits_sum(logits, pixels) / batch;
     let kl_terms = logvar.with_empty_tape() + 1.0 - mu.square() - logvar.exp();
     let kl = kl_terms.sum::<Rank0, _>() * (-0.5 / batch);
     let parts = LossParts {

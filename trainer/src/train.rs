@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use crate::adam::Adam;
 use crate::arch::Arch;
 use crate::checkpoint::{self, EpochMetrics, LrSchedule, RunState, TrainConfig};
-use crate::data::{Dataset, PIXELS};
+use crate::data::Dataset;
 use crate::eval;
 use crate::objective;
 use crate::quantize::fake_quantize_decoder;
@@ -209,7 +209,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
         let (mut sum_bce, mut sum_kl, mut seen) = (0.0f64, 0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch) {
             let b = chunk.len();
-            let x = dev.tensor_from_vec(train.batch(chunk), (b, PIXELS));
+            let pixels = train.batch(chunk);
             let eps = dev.tensor_from_vec(
                 normals(&mut noise, b * state.arch.latent),
                 (b, state.arch.latent),
@@ -221,7 +221,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
             let labels = train.labels_of(chunk);
             let (loss, parts) = objective::loss(
                 &vae,
-                &x,
+                &pixels,
                 &labels,
                 &eps,
                 kl_weight,
