@@ -9,7 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # --- set-up -------------------------------------------------------------
 step "rust targets and components"
-rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf
+rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf wasm32-unknown-unknown
 rustup component add clippy rustfmt llvm-tools
 
 apt_install() {
@@ -27,7 +27,10 @@ apt_install() {
 }
 # qemu-system-arm: the firmware runs on the emulated LM3S6965 board.
 # libsdl2-dev: the simulator's window; xvfb and x11-apps (xwd): its real-window test.
-apt_install pkg-config qemu-system-arm libsdl2-dev xvfb x11-apps
+# chromium, chromium-driver: the web page's headless-browser test.
+apt_install pkg-config qemu-system-arm libsdl2-dev xvfb x11-apps chromium chromium-driver
+step "wasm-bindgen CLI (the web page's JS glue; the version of Cargo.lock)"
+scripts/web.sh tools
 
 # --- checks and tests ---------------------------------------------------
 step "format"
@@ -58,6 +61,10 @@ for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
     cargo build -p runtime --release --target "$target"
     cargo build -p runtime --release --target "$target" --no-default-features
 done
+
+step "web page: clippy for WebAssembly, build, size budget"
+cargo clippy -p web --target wasm32-unknown-unknown -- -D warnings
+scripts/web.sh build
 
 step "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -17,7 +17,9 @@ use simulator::screen::{self, DisplayKind};
 #[command(version, about)]
 struct Cli {
     /// Display to simulate.
-    #[arg(long, value_enum, default_value_t = DisplayKind::Oled)]
+    /// (oled: 128x64 16 greys; ssd1306: 128x64 monochrome, dithered;
+    /// color: 320x240 RGB565)
+    #[arg(long, default_value = "oled", value_parser = screen::parse_display)]
     display: DisplayKind,
     /// Seed of the digit sequence (the firmware's `seed=`).
     #[arg(long, default_value_t = 1)]

@@ -3,42 +3,34 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use embedded_graphics::pixelcolor::{BinaryColor, Gray4, Rgb565, Rgb888};
+use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
 use embedded_graphics_simulator::{OutputSettings, OutputSettingsBuilder, SimulatorDisplay};
-use firmware_app::Gallery;
-use runtime::{FromGrey, Model};
+use firmware_app::{ColorJob, Gallery};
+use runtime::Model;
 
 /// Widest hidden layer the simulator accepts (as the firmware).
-pub const SCRATCH: usize = 256;
+pub use firmware_app::SCRATCH;
 
-/// The displays the simulator can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DisplayKind {
-    /// 128x64, 16 greys: the SSD0323 OLED of the emulated LM3S6965 board.
-    Oled,
-    /// 128x64 monochrome SSD1306 OLED (the Black Pill board): dithered.
-    Ssd1306,
-    /// 320x240 RGB565 colour screen (ILI9341 class).
-    Color,
+pub use firmware_app::DisplayKind;
+
+/// Magnification of display `kind` in the window.
+pub fn window_scale(kind: DisplayKind) -> u32 {
+    match kind {
+        DisplayKind::Oled | DisplayKind::Ssd1306 => 4,
+        DisplayKind::Color => 2,
+    }
 }
 
-impl DisplayKind {
-    /// Size in pixels.
-    pub fn size(self) -> Size {
-        match self {
-            DisplayKind::Oled | DisplayKind::Ssd1306 => Size::new(128, 64),
-            DisplayKind::Color => Size::new(320, 240),
-        }
-    }
-
-    /// Magnification used for the window.
-    pub fn window_scale(self) -> u32 {
-        match self {
-            DisplayKind::Oled | DisplayKind::Ssd1306 => 4,
-            DisplayKind::Color => 2,
-        }
-    }
+/// `--display NAME`: a display kind by its name.
+pub fn parse_display(name: &str) -> Result<DisplayKind, String> {
+    DisplayKind::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = DisplayKind::ALL.iter().map(|k| k.name()).collect();
+        format!(
+            "no display kind `{name}`: expected one of {}",
+            names.join(", ")
+        )
+    })
 }
 
 /// Output settings: `scale` screen pixels per display pixel, no gaps.
@@ -49,14 +41,12 @@ pub fn output_settings(scale: u32) -> OutputSettings {
         .build()
 }
 
-/// A colour a simulated display can have: the firmware app draws it
-/// ([`FromGrey`]), the window shows it and PNGs store it as RGB.
-pub trait SimColor: PixelColor + FromGrey + Into<Rgb888> + From<Rgb888> {}
+/// A colour a simulated display can have: the firmware app draws it, the
+/// window shows it and PNGs store it as RGB.
+pub use firmware_app::ScreenColor as SimColor;
 
-impl<C: PixelColor + FromGrey + Into<Rgb888> + From<Rgb888>> SimColor for C {}
-
-/// Work done on a simulated display of any colour type; [`DisplayKind::run`]
-/// chooses the type.
+/// Work done on a simulated display of any colour type; [`run_on`] chooses
+/// the type.
 pub trait OnDisplay {
     /// What the work returns.
     type Output;
@@ -64,17 +54,25 @@ pub trait OnDisplay {
     fn run<C: SimColor>(self, display: SimulatorDisplay<C>, kind: DisplayKind) -> Self::Output;
 }
 
-impl DisplayKind {
-    /// Runs `work` on a blank display of this kind: the one place where the
-    /// display kind becomes a colour type.
-    pub fn run<W: OnDisplay>(self, work: W) -> W::Output {
-        match self {
-            DisplayKind::Oled => work.run(SimulatorDisplay::<Gray4>::new(self.size()), self),
-            DisplayKind::Ssd1306 => {
-                work.run(SimulatorDisplay::<BinaryColor>::new(self.size()), self)
-            }
-            DisplayKind::Color => work.run(SimulatorDisplay::<Rgb565>::new(self.size()), self),
-        }
+/// Runs `work` on a blank simulator display of kind `kind` (its colour type
+/// chosen by [`DisplayKind::with_color`]).
+pub fn run_on<W: OnDisplay>(kind: DisplayKind, work: W) -> W::Output {
+    kind.with_color(Blank(work))
+}
+
+/// [`OnDisplay`] work as a [`ColorJob`]: makes the blank display first.
+struct Blank<W>(W);
+
+impl<W: OnDisplay> ColorJob for Blank<W> {
+    type Output = W::Output;
+
+    fn run<C: SimColor>(self, kind: DisplayKind) -> W::Output {
+        // Black, as a frame clears to.
+        let black = C::from_grey(0, Point::zero());
+        self.0.run(
+            SimulatorDisplay::with_default_color(kind.size(), black),
+            kind,
+        )
     }
 }
 
@@ -154,12 +152,15 @@ pub fn render_class(
     frame: u32,
     class: Option<usize>,
 ) -> Result<Frame> {
-    kind.run(Render {
-        model,
-        seed,
-        frame,
-        class,
-    })
+    run_on(
+        kind,
+        Render {
+            model,
+            seed,
+            frame,
+            class,
+        },
+    )
 }
 
 /// The gallery of `model` for a display of `size`, asking for `class`.

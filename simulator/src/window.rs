@@ -10,7 +10,9 @@ use embedded_graphics_simulator::{SimulatorDisplay, SimulatorEvent, Window};
 use runtime::atomic_file::write_atomic;
 use runtime::{Latent, Model};
 
-use crate::screen::{gallery, output_settings, DisplayKind, Frame, OnDisplay, SimColor};
+use crate::screen::{
+    gallery, output_settings, run_on, window_scale, DisplayKind, Frame, OnDisplay, SimColor,
+};
 
 /// The keys, printed when the window opens.
 pub const LEGEND: &str =
@@ -63,7 +65,7 @@ enum Mode {
 
 /// Opens the window and runs until it is closed.
 pub fn run(model: &Model<'_>, kind: DisplayKind, seed: u64, digit: Option<usize>) -> Result<()> {
-    kind.run(Session { model, seed, digit })
+    run_on(kind, Session { model, seed, digit })
 }
 
 /// The window's session, on a display of any colour type.
@@ -88,7 +90,7 @@ fn session<C: SimColor>(
     mut seed: u64,
     digit: Option<usize>,
 ) -> Result<()> {
-    let settings = output_settings(kind.window_scale());
+    let settings = output_settings(window_scale(kind));
     let mut window = Window::new(
         &format!(
             "digits: {kind:?} {}x{}",
@@ -189,7 +191,7 @@ fn session<C: SimColor>(
                             )
                             .to_lowercase(),
                         );
-                        let png = Frame::of(&display).png_bytes(kind.window_scale())?;
+                        let png = Frame::of(&display).png_bytes(window_scale(kind))?;
                         write_atomic(&path, &png)?;
                         println!("saved {}", path.display());
                     }

@@ -1,5 +1,6 @@
 //! Shared helpers for the host integration tests in `tests/tests/`.
 
+pub mod browser;
 pub mod qemu;
 
 use runtime::quantize::{FloatDecoder, FloatLayer};

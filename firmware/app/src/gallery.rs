@@ -13,6 +13,10 @@ use runtime::{DecodeError, Decoder, Digit, FromGrey, Latent, LatentSampler, Mode
 
 use crate::layout::Layout;
 
+/// Widest hidden layer the screen program is built for on the boards, in
+/// the simulator and on the web page: the decoder's scratch is 2 x 256 i16.
+pub const SCRATCH: usize = 256;
+
 /// Draws frames of generated digits. `W` is the decoder's scratch capacity
 /// (the widest hidden layer it accepts).
 ///
@@ -152,6 +156,19 @@ impl<'m, const W: usize> Gallery<'m, W> {
         }
         self.frame += 1;
         Ok(())
+    }
+
+    /// Moves on `frames` frames without drawing them: the next
+    /// [`Gallery::draw_frame`] draws what it would have drawn after
+    /// `frames` more calls. Cheap (latents only, no decoding), so a viewer
+    /// can jump to frame 1,000 of a seed without drawing the 999 before.
+    pub fn skip_frames(&mut self, frames: u32) {
+        for _ in 0..frames {
+            for _ in 0..self.layout.cells() {
+                self.next_latent();
+            }
+            self.frame += 1;
+        }
     }
 
     /// Draws step `step` of `steps` of the interpolation from `a` to `b` in

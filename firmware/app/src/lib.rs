@@ -1,6 +1,7 @@
 //! Board-independent application logic of the firmware, shared with the
 //! desktop simulator so both draw the very same pixels:
 //!
+//! - [`display`]: the display kinds (size, name, colour type);
 //! - [`layout`]: where digits go on a display of any size;
 //! - [`gallery`]: the screen program: frames of fresh digits, latent
 //!   interpolations, and the error screen for a model that fails validation;
@@ -14,9 +15,11 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod display;
 pub mod gallery;
 pub mod layout;
 pub mod ssd0323;
 
-pub use gallery::{draw_error, step_class, Gallery};
+pub use display::{ColorJob, DisplayKind, ScreenColor};
+pub use gallery::{draw_error, step_class, Gallery, SCRATCH};
 pub use layout::Layout;

@@ -68,6 +68,42 @@ fn gallery_frames_are_the_runtime_digits_in_cell_order() {
 }
 
 #[test]
+fn skipping_frames_then_drawing_equals_drawing_every_frame() {
+    let bytes = runtime::testing::tiny_model_bytes();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let layout = Layout::with_scale(Size::new(64, 64), 1);
+    for class in [None, Some(1)] {
+        let frame = |skip: bool| {
+            let mut display = MockDisplay::<Gray8>::new();
+            display.set_allow_overdraw(true);
+            let mut gallery = Gallery::<8>::with_layout(&model, 5, layout).unwrap();
+            gallery.set_class(class);
+            if skip {
+                gallery.skip_frames(3);
+            } else {
+                for _ in 0..3 {
+                    gallery.draw_frame(&mut display).unwrap();
+                }
+            }
+            gallery.draw_frame(&mut display).unwrap();
+            assert_eq!(gallery.frames_drawn(), 4);
+            display
+        };
+        let (drawn, skipped) = (frame(false), frame(true));
+        assert_eq!(drawn, skipped, "class {class:?}");
+        let first = {
+            let mut display = MockDisplay::<Gray8>::new();
+            display.set_allow_overdraw(true);
+            let mut gallery = Gallery::<8>::with_layout(&model, 5, layout).unwrap();
+            gallery.set_class(class);
+            gallery.draw_frame(&mut display).unwrap();
+            display
+        };
+        assert_ne!(first, skipped, "frame 3 differs from frame 0");
+    }
+}
+
+#[test]
 fn error_screen_wraps_and_never_panics() {
     let errors = [
         ModelError::Empty,

@@ -20,8 +20,9 @@ use runtime::{Aligned, Model, ModelError};
 pub static MODEL_BYTES: &Aligned<[u8]> =
     &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/model.postcard")));
 
-/// Widest hidden layer the boards accept (decoder scratch: 2 x 256 i16).
-pub const SCRATCH: usize = 256;
+/// Widest hidden layer the boards accept (decoder scratch: 2 x 256 i16),
+/// the same as the simulator's and the web page's.
+pub use firmware_app::SCRATCH;
 
 /// Loads and validates [`MODEL_BYTES`]. On failure, hands the error to
 /// `show` (draw it, print it) and then stays, so the error remains on screen.
