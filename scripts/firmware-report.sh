@@ -11,8 +11,11 @@ LLVM_SIZE="$(find "$SYSROOT/lib/rustlib" -name llvm-size -type f | head -n1)"
 
 size_of() { # name elf
     "$LLVM_SIZE" -A "$2" | awk -v name="$1" '
-        $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" { flash += $2 }
-        $1 == ".data" { flash += $2; ram += $2 }
+        # Cortex-M (cortex-m-rt; the Pico adds its boot loader, .boot2) and
+        # ESP32-C3 (esp-hal: .flash.appdesc is the app descriptor; .trap and
+        # .rwtext are code the start-up copies from flash into RAM).
+        $1 == ".boot2" || $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".flash.appdesc" { flash += $2 }
+        $1 == ".data" || $1 == ".trap" || $1 == ".rwtext" { flash += $2; ram += $2 }
         $1 == ".bss" || $1 == ".uninit" { ram += $2 }
         END { printf "firmware=%s flash_bytes=%d static_ram_bytes=%d\n", name, flash, ram }'
 }

@@ -9,7 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # --- set-up -------------------------------------------------------------
 step "rust targets and components"
-rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf wasm32-unknown-unknown
+rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf wasm32-unknown-unknown
 rustup component add clippy rustfmt llvm-tools
 
 apt_install() {

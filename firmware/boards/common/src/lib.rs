@@ -5,13 +5,15 @@
 //!   default the committed `models/mcu.postcard`; a build takes another from
 //!   `FIRMWARE_MODEL=path`);
 //! - [`SCRATCH`]: the widest hidden layer a board accepts;
-//! - [`clock`]: a 64-bit SysTick tick count;
+//! - `clock` (Cortex-M): a 64-bit SysTick tick count;
 //! - `semihosting` (feature `semihosting`): console, command line, exit code;
-//! - [`load_model`]: load and validate the model, or show why not and stay.
+//! - [`load_model`]: load and validate the model, or show why not and
+//!   [`stay`].
 #![no_std]
 
+#[cfg(target_arch = "arm")]
 pub mod clock;
-#[cfg(feature = "semihosting")]
+#[cfg(all(feature = "semihosting", target_arch = "arm"))]
 pub mod semihosting;
 
 use runtime::{Aligned, Model, ModelError};
@@ -31,9 +33,18 @@ pub fn load_model(show: impl FnOnce(&ModelError)) -> Model<'static> {
         Ok(model) => model,
         Err(error) => {
             show(&error);
-            loop {
-                cortex_m::asm::wfi();
-            }
+            stay()
         }
+    }
+}
+
+/// Stays here for good, with what is on screen: sleeping until an
+/// interrupt on Cortex-M (`wfi`), spinning elsewhere.
+pub fn stay() -> ! {
+    loop {
+        #[cfg(target_arch = "arm")]
+        cortex_m::asm::wfi();
+        #[cfg(not(target_arch = "arm"))]
+        core::hint::spin_loop();
     }
 }
