@@ -27,8 +27,9 @@ apt_install() {
 }
 # qemu-system-arm: the firmware runs on the emulated LM3S6965 board.
 # libsdl2-dev: the simulator's window; xvfb and x11-apps (xwd): its real-window test.
+# qemu-system-misc: qemu-system-riscv32, the RV32IMC benchmark core.
 # chromium, chromium-driver: the web page's headless-browser test.
-apt_install pkg-config qemu-system-arm libsdl2-dev xvfb x11-apps chromium chromium-driver
+apt_install pkg-config qemu-system-arm qemu-system-misc libsdl2-dev xvfb x11-apps chromium chromium-driver
 step "wasm-bindgen CLI (the web page's JS glue; the version of Cargo.lock)"
 scripts/web.sh tools
 
@@ -50,14 +51,15 @@ done < <(display_boards)
 step "benchmark firmware: format, clippy for each core"
 (
     cd firmware/boards/bench && cargo fmt --check
-    for spec in "microbit thumbv6m-none-eabi" "lm3s6965evb thumbv7m-none-eabi" "mps2-an386 thumbv7em-none-eabihf"; do
+    for spec in "microbit thumbv6m-none-eabi" "lm3s6965evb thumbv7m-none-eabi" "mps2-an386 thumbv7em-none-eabihf" \
+        "riscv-virt riscv32imc-unknown-none-elf"; do
         set -- $spec
         cargo clippy --release --features "$1" --target "$2" --target-dir "target/$1" -- -D warnings
     done
 )
 
 step "runtime builds for microcontrollers (no_std, no alloc)"
-for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf; do
+for target in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do
     cargo build -p runtime --release --target "$target"
     cargo build -p runtime --release --target "$target" --no-default-features
 done

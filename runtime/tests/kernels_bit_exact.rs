@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{dense, dense_with_twin, dsp, host, int4, reference, thumb};
+use runtime::kernels::{dense, dense_with_twin, dsp, host, int4, reference, rv32, thumb};
 use runtime::layout::{pack, padded_inputs};
 
 #[derive(Debug, Clone)]
@@ -105,6 +105,7 @@ proptest! {
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
         prop_assert_eq!(&run_host(&layer, &x), &expect);
+        prop_assert_eq!(&run_rv32(&layer, &x), &expect);
         #[cfg(target_arch = "x86_64")]
         prop_assert_eq!(&run_x86(&layer, &x), &expect);
         prop_assert!(dsp::applies(&x));
@@ -131,11 +132,12 @@ proptest! {
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_block(&layer, &x), &expect);
         prop_assert_eq!(&run_host(&layer, &x), &expect);
+        prop_assert_eq!(&run_rv32(&layer, &x), &expect);
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
     }
 
     /// Short and odd-length inputs (missing values count as zero) give the
-    /// host kernel the Thumb twin's sums.
+    /// host and RV32 kernels the Thumb twin's sums.
     #[test]
     fn host_sums_equal_the_thumb_twin_on_any_input_length(
         block in proptest::collection::vec(any::<u8>(), 0..=96),
@@ -143,6 +145,7 @@ proptest! {
     ) {
         let whole = &block[..block.len() / 16 * 16];
         prop_assert_eq!(host::block_sums(whole, &x), thumb::block_sums(whole, &x));
+        prop_assert_eq!(rv32::block_sums(whole, &x), thumb::block_sums(whole, &x));
         #[cfg(target_arch = "x86_64")]
         prop_assert_eq!(runtime::kernels::x86::block_sums(whole, &x), thumb::block_sums(whole, &x));
     }
@@ -184,6 +187,12 @@ fn run_host(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     })
 }
 
+fn run_rv32(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
+    run_with(layer, |l, out| {
+        dense_with_twin(l, x, out, |v| v, rv32::block_sums)
+    })
+}
+
 #[cfg(target_arch = "x86_64")]
 fn run_x86(layer: &OwnedLayer, x: &[i16]) -> Vec<i32> {
     run_with(layer, |l, out| {
@@ -221,6 +230,7 @@ fn extreme_values_agree() {
             assert_eq!(run_reference(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_block(&layer, &x), expect, "{inputs}x{outputs}");
             assert_eq!(run_host(&layer, &x), expect, "{inputs}x{outputs}");
+            assert_eq!(run_rv32(&layer, &x), expect, "{inputs}x{outputs}");
             #[cfg(target_arch = "x86_64")]
             assert_eq!(run_x86(&layer, &x), expect, "{inputs}x{outputs}");
             if dsp::applies(&x) {

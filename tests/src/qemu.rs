@@ -123,15 +123,34 @@ impl Qemu {
         .args(["-semihosting-config", &semi])
         .args(extra)
         .arg("-kernel")
-        .arg(elf)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("stderr.txt")).expect("stderr file"));
+        .arg(elf);
         if qmp {
             cmd.arg("-qmp")
                 .arg(format!("unix:{},server=on,wait=off", socket.display()));
         }
-        let mut child = cmd.spawn().expect("qemu-system-arm starts");
+        Self::spawn(cmd, dir, qmp.then_some(socket.as_path()))
+    }
+
+    /// Starts QEMU's riscv32 `virt` machine (an RV32IMC core, no firmware:
+    /// `-bios none`) on `elf`, its UART on stdio, with extra QEMU flags.
+    pub fn start_riscv_virt(elf: &Path, extra: &[&str]) -> Qemu {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = Command::new("qemu-system-riscv32");
+        cmd.args(["-machine", "virt", "-cpu", "rv32", "-bios", "none"])
+            .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+            .args(extra)
+            .arg("-kernel")
+            .arg(elf);
+        Self::spawn(cmd, dir, None)
+    }
+
+    /// Runs `cmd` (a QEMU command line) with stdin and stdout piped, stderr
+    /// to a file in `dir`, and connects to its QMP socket if given.
+    fn spawn(mut cmd: Command, dir: tempfile::TempDir, qmp: Option<&Path>) -> Qemu {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).expect("stderr file"));
+        let mut child = cmd.spawn().expect("QEMU starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -151,8 +170,8 @@ impl Qemu {
             scratch: dir.path().to_owned(),
             _dir: dir,
         };
-        if qmp {
-            q.connect_qmp(&socket);
+        if let Some(socket) = qmp {
+            q.connect_qmp(socket);
         }
         q
     }

@@ -1,7 +1,8 @@
 //! Same inputs, same outputs, on every core: the benchmark firmware runs on
 //! the emulated Cortex-M0 (QEMU `microbit`, Thumb-1 assembly kernel),
-//! Cortex-M3 (`lm3s6965evb`, Thumb-2 kernel) and Cortex-M4 (`mps2-an386`,
-//! DSP kernel). On the device it compares the assembly kernel with the
+//! Cortex-M3 (`lm3s6965evb`, Thumb-2 kernel), Cortex-M4 (`mps2-an386`,
+//! DSP kernel) and an RV32IMC core (riscv32 `virt`, the RV32 kernel, as on
+//! the ESP32-C3). On the device it compares the selected kernel with the
 //! reference kernel over random layers of odd and even sizes (no output may
 //! differ), and it prints a hash of every layer's requantized outputs for
 //! the committed model and the 128x784 reference layer, and of a whole
@@ -121,30 +122,31 @@ fn expected_hashes(model: &Model<'_>) -> Vec<String> {
 
 #[test]
 fn every_core_computes_what_the_host_computes() {
-    if !require_tool("qemu-system-arm", "the per-core bit-exactness test") {
+    let why = "the per-core bit-exactness test";
+    if !(require_tool("qemu-system-arm", why) && require_tool("qemu-system-riscv32", why)) {
         return;
     }
     let bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
     let expected = expected_hashes(&model);
-    for (feature, target, machine) in [
-        ("microbit", "thumbv6m-none-eabi", "microbit"),
-        ("lm3s6965evb", "thumbv7m-none-eabi", "lm3s6965evb"),
-        ("mps2-an386", "thumbv7em-none-eabihf", "mps2-an386"),
+    for (feature, target, machine, kernel) in [
+        ("microbit", "thumbv6m-none-eabi", "microbit", "thumb1"),
+        ("lm3s6965evb", "thumbv7m-none-eabi", "lm3s6965evb", "thumb2"),
+        ("mps2-an386", "thumbv7em-none-eabihf", "mps2-an386", "dsp"),
+        ("riscv-virt", "riscv32imc-unknown-none-elf", "virt", "rv32"),
     ] {
         let elf = build_bench(feature, target, &format!("target/{feature}"));
-        let mut qemu = Qemu::start(machine, &elf, &[], &[], false);
+        let mut qemu = if machine == "virt" {
+            Qemu::start_riscv_virt(&elf, &[])
+        } else {
+            Qemu::start(machine, &elf, &[], &[], false)
+        };
         // The first line the benchmark prints is the on-device kernel check.
         let check = qemu.wait_for("core=", Duration::from_secs(300));
         assert!(
             check.contains(" kernel_check layers=60 ") && check.ends_with(" mismatches=0"),
-            "{machine}: the assembly kernel differs from the reference on the device: {check}"
+            "{machine}: the selected kernel differs from the reference on the device: {check}"
         );
-        let kernel = ["thumb1", "thumb2", "dsp"][match machine {
-            "microbit" => 0,
-            "lm3s6965evb" => 1,
-            _ => 2,
-        }];
         assert!(
             check.contains(&format!("kernel={kernel} ")),
             "{machine}: {check}"

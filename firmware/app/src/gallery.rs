@@ -222,6 +222,42 @@ pub fn step_class(class: Option<usize>, classes: usize, step: i32) -> Option<usi
     }
 }
 
+/// What a one-button board (Black Pill, Pico, ESP32-C3) does between two
+/// frames: waits `frame_ms` milliseconds, polling the button every 10 ms;
+/// a click (pressed, then released) moves the gallery to the next digit
+/// ("any", 0 ... 9, see [`step_class`]) and ends the wait at once, so the
+/// next frame shows it. `pressed` reads the button, `delay_ms` sleeps.
+///
+/// ```
+/// # let bytes = runtime::testing::tiny_model_bytes();
+/// # let model = runtime::Model::from_bytes(&bytes).unwrap();
+/// # let size = embedded_graphics::prelude::Size::new(64, 64);
+/// let mut gallery = firmware_app::Gallery::<8>::new(&model, 1, size).unwrap();
+/// // No click: the whole frame time passes, the digit stays.
+/// let mut slept = 0;
+/// firmware_app::wait_for_frame_or_click(&mut gallery, 3000, || false, |ms| slept += ms);
+/// assert_eq!((slept, gallery.class()), (3000, None));
+/// ```
+pub fn wait_for_frame_or_click<const W: usize>(
+    gallery: &mut Gallery<'_, W>,
+    frame_ms: u32,
+    mut pressed: impl FnMut() -> bool,
+    mut delay_ms: impl FnMut(u32),
+) {
+    for _ in 0..frame_ms / 10 {
+        if pressed() {
+            // Acted on when released, so one click is one step.
+            while pressed() {
+                delay_ms(10);
+            }
+            let next = step_class(gallery.class(), gallery.classes(), 1);
+            gallery.set_class(next);
+            return;
+        }
+        delay_ms(10);
+    }
+}
+
 /// Shows why the model was refused: a title and the error, wrapped to the
 /// display width, in white 6x10 text on black. Never panics.
 pub fn draw_error<D, C>(display: &mut D, error: &ModelError) -> Result<(), D::Error>

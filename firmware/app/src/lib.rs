@@ -21,5 +21,5 @@ pub mod layout;
 pub mod ssd0323;
 
 pub use display::{ColorJob, DisplayKind, ScreenColor};
-pub use gallery::{draw_error, step_class, Gallery, SCRATCH};
+pub use gallery::{draw_error, step_class, wait_for_frame_or_click, Gallery, SCRATCH};
 pub use layout::Layout;

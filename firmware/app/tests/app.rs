@@ -104,6 +104,35 @@ fn skipping_frames_then_drawing_equals_drawing_every_frame() {
 }
 
 #[test]
+fn a_click_steps_the_digit_when_released_and_ends_the_wait() {
+    use firmware_app::wait_for_frame_or_click;
+    // The committed model: it has a class prior (ten digits).
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/mcu.postcard");
+    let bytes = std::fs::read(path).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let classes = model.prior().map_or(0, |p| p.classes());
+    assert_eq!(classes, 10);
+    let mut gallery =
+        Gallery::<{ firmware_app::SCRATCH }>::new(&model, 1, Size::new(64, 64)).unwrap();
+    // Pressed on the 5th poll, held for 3 more, then released.
+    let mut polls = 0;
+    let mut slept = 0;
+    let pressed = || {
+        polls += 1;
+        (5..=8).contains(&polls)
+    };
+    wait_for_frame_or_click(&mut gallery, 3000, pressed, |ms| slept += ms);
+    assert_eq!(gallery.class(), Some(0), "any -> first class");
+    assert_eq!(slept, 4 * 10 + 3 * 10, "4 idle polls, 3 held");
+    // Clicks cycle through every class and back to "any".
+    for k in 1..=classes {
+        let mut first = true;
+        wait_for_frame_or_click(&mut gallery, 100, || std::mem::take(&mut first), |_| {});
+        assert_eq!(gallery.class(), (k < classes).then_some(k));
+    }
+}
+
+#[test]
 fn error_screen_wraps_and_never_panics() {
     let errors = [
         ModelError::Empty,

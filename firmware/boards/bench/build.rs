@@ -30,7 +30,7 @@ fn xorshift(state: &mut u32) -> u32 {
 
 fn main() {
     let out = out_dir();
-    let boards = ["microbit", "lm3s6965evb", "mps2-an386"];
+    let boards = ["microbit", "lm3s6965evb", "mps2-an386", "riscv-virt"];
     let chosen: Vec<&str> = boards
         .iter()
         .copied()

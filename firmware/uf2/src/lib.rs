@@ -4,7 +4,7 @@
 //!
 //! - [`elf_segments`]: the bytes an ELF file puts in memory (its loadable
 //!   segments, at their load addresses);
-//! - [`write`]: those bytes as UF2 blocks of 256 bytes;
+//! - [`write()`]: those bytes as UF2 blocks of 256 bytes;
 //! - [`check`]: what makes a UF2 file one the RP2040 boots: block magic
 //!   numbers, numbering, family id, every target address inside the flash,
 //!   and the second-stage boot loader's CRC in the first 256 bytes.

@@ -8,6 +8,8 @@
 //! - [`dsp`]: safe Rust twin of the Cortex-M4 (DSP) assembly routine.
 //! - [`int4`]: the int4 kernel (safe Rust, every target).
 //! - [`host`]: the int8 sums laid out for a host's vectorizer (hosts only).
+//! - [`rv32`]: the int8 sums laid out for an RV32IMC core's registers
+//!   (safe Rust; ESP32-C3).
 //! - `x86` (x86-64 hosts, feature `std`): `host` compiled for AVX2, chosen
 //!   at run time; besides `asm`, the crate's only `unsafe` code.
 //! - `asm` (ARM targets only): the hand-written inner loops, one file per
@@ -19,7 +21,8 @@
 //! [`dense`] runs the kernel selected for the compile target by `build.rs`
 //! from the target name: `thumbv7em` (Cortex-M4/M7) runs the DSP kernel,
 //! `thumbv7m`/`thumbv8m.main` the Thumb-2 kernel, `thumbv6m`/`thumbv8m.base`
-//! the Thumb-1 kernel, everything else (hosts: the trainer, the simulator,
+//! the Thumb-1 kernel, `riscv32*` the RV32 kernel ([`rv32`]), everything
+//! else (hosts: the trainer, the simulator,
 //! the tests) safe kernels without assembly (`twin`: [`host`] and [`int4`],
 //! several times faster than the reference on x86). Setting the
 //! environment variable `VAE_KERNEL=reference` at build time forces the
@@ -29,6 +32,7 @@ pub mod dsp;
 pub mod host;
 pub mod int4;
 pub mod reference;
+pub mod rv32;
 pub mod thumb;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub mod x86;
@@ -52,6 +56,8 @@ pub const SELECTED: &str = if cfg!(vae_kernel = "dsp") {
     "thumb2"
 } else if cfg!(vae_kernel = "thumb1") {
     "thumb1"
+} else if cfg!(vae_kernel = "rv32") {
+    "rv32"
 } else if cfg!(vae_kernel = "twin") {
     "twin"
 } else {
@@ -83,7 +89,7 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
         // Thumb-2 cores: the kernel inlined per output type (faster).
         let kp = padded_inputs(usize::from(layer.input_dim));
         let x = input.get(..kp).unwrap_or(input);
-        #[cfg(not(any(vae_kernel = "reference", vae_kernel = "twin")))]
+        #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2", vae_kernel = "thumb1"))]
         if asm::dense_fused(layer, x, &mut emit) {
             return;
         }
@@ -98,7 +104,7 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
 fn dense_dyn(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
     let kp = padded_inputs(usize::from(layer.input_dim));
     let x = input.get(..kp).unwrap_or(input);
-    #[cfg(not(any(vae_kernel = "reference", vae_kernel = "twin")))]
+    #[cfg(any(vae_kernel = "dsp", vae_kernel = "thumb2", vae_kernel = "thumb1"))]
     if asm::dense_fused(layer, x, &mut *emit) {
         return;
     }
@@ -147,6 +153,8 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
         int4::block_sums
     } else if cfg!(vae_kernel = "twin") {
         HOST_SUMS
+    } else if cfg!(vae_kernel = "rv32") {
+        rv32::block_sums
     } else {
         thumb::block_sums
     });
@@ -170,7 +178,10 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
 /// or 0x00), the range the routines' requantization covers. Four bytes at
 /// a time: with `t = b + 31` per byte (no carries between bytes), the test
 /// is `t <= 31` for every byte.
-#[cfg_attr(any(vae_kernel = "reference", vae_kernel = "twin"), allow(dead_code))]
+#[cfg_attr(
+    not(any(vae_kernel = "dsp", vae_kernel = "thumb2", vae_kernel = "thumb1")),
+    allow(dead_code)
+)]
 pub(crate) fn shifts_fit(shift: &[u8]) -> bool {
     if cfg!(vae_kernel = "thumb1") {
         // Smaller code where code size counts most.

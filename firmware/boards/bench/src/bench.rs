@@ -7,34 +7,15 @@ use runtime::kernels::{dense, reference};
 use runtime::layout::{pack_into, packed_bytes, packed_len, padded_inputs};
 use runtime::{Aligned, Decoder, Digit, LatentSampler, Model, Rng};
 
+use crate::platform::{calibration_loop, now, println, stack_pointer, CORE};
 use crate::stack;
-use board_common::clock::now;
-use board_common::semihosting::println;
 
-#[cfg(feature = "microbit")]
-const CORE: &str = "cortex-m0";
-#[cfg(feature = "lm3s6965evb")]
-const CORE: &str = "cortex-m3";
-#[cfg(feature = "mps2-an386")]
-const CORE: &str = "cortex-m4";
-
-/// Instructions in the calibration loop: `subs` + `bne`, 1,000,000 times.
+/// Instructions in the calibration loop: 2 (decrement, branch), 1,000,000
+/// times.
 const CALIBRATION_LOOPS: u32 = 1_000_000;
 
-#[cortex_m_rt::exception]
-fn SysTick() {
-    board_common::clock::on_wrap();
-}
-
-#[inline(never)]
-fn calibration_loop(count: u32) {
-    // SAFETY: a register-only countdown loop; touches no memory.
-    unsafe {
-        core::arch::asm!("1:", "subs r0, r0, #1", "bne 1b", inout("r0") count => _, options(nomem, nostack));
-    }
-}
-
-/// Converts SysTick ticks to instructions with the measured ratio.
+/// Converts clock ticks (SysTick on Cortex-M, `minstret` on RISC-V) to
+/// instructions with the measured ratio.
 struct Clock {
     ticks_per_loop_x2: u64,
     overhead: u64,
@@ -230,10 +211,7 @@ fn kernel_check() {
 
 /// Runs every measurement and prints the report.
 pub fn run(model: &Model<'_>) {
-    let Some(mut core) = cortex_m::Peripherals::take() else {
-        return;
-    };
-    board_common::clock::start(&mut core.SYST);
+    crate::platform::start_clock();
     let clock = Clock::calibrate();
     kernel_check();
 
@@ -250,7 +228,7 @@ pub fn run(model: &Model<'_>) {
         return;
     };
     let mut digit = Digit::new();
-    let sp_at_call = cortex_m::register::msp::read() as usize;
+    let sp_at_call = stack_pointer();
     stack::repaint_below_sp();
     let _ = decoder.decode(&latent, &mut digit);
     let decode_stack = sp_at_call.saturating_sub(stack::deepest());

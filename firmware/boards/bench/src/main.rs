@@ -1,31 +1,39 @@
 //! Benchmark firmware for the emulated Cortex-M0 (QEMU `microbit`), M3
-//! (`lm3s6965evb`) and M4 (`mps2-an386`), one board feature per build.
+//! (`lm3s6965evb`), M4 (`mps2-an386`) and RISC-V RV32IMC (`riscv-virt`:
+//! QEMU's riscv32 `virt` machine), one board feature per build.
 //!
 //! It times, in executed instructions (exact under QEMU's `-icount`, see
 //! `docs/benchmarks.md`), each layer of the model, the reference 128x784
 //! layer with pseudo-random weights, and a whole digit; reports code size
 //! and RAM (static and, by stack painting, the stack high-water mark); and
 //! prints a hash of every result so a host test can prove that the device
-//! computes exactly what the host computes. Output goes through semihosting.
+//! computes exactly what the host computes. Output goes through semihosting
+//! on Cortex-M and the UART on RISC-V (`arm.rs`, `riscv_virt.rs`: start-up,
+//! console, exit, clock; the rest is the same code).
 #![no_std]
 #![no_main]
 
+#[cfg(target_arch = "arm")]
+mod arm;
 #[cfg(not(feature = "size-probe"))]
 mod bench;
+#[cfg(target_arch = "riscv32")]
+mod riscv_virt;
 #[cfg(not(feature = "size-probe"))]
 mod stack;
 
-#[cfg(not(feature = "size-probe"))]
-use board_common::semihosting;
+#[cfg(target_arch = "arm")]
+use arm as platform;
+#[cfg(target_arch = "riscv32")]
+use riscv_virt as platform;
+
 use board_common::MODEL_BYTES;
-use cortex_m_rt::entry;
 use runtime::Model;
 #[cfg(feature = "size-probe")]
 use runtime::{Decoder, Digit, LatentSampler};
 
 /// The size probe: everything a device needs to draw a digit, nothing else.
 #[cfg(feature = "size-probe")]
-#[entry]
 fn main() -> ! {
     static SINK: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
     if let Ok(model) = Model::from_bytes(&MODEL_BYTES.0) {
@@ -40,40 +48,28 @@ fn main() -> ! {
             SINK.store(sum, core::sync::atomic::Ordering::Relaxed);
         }
     }
-    loop {
-        cortex_m::asm::wfi();
-    }
+    platform::idle()
 }
 
 #[cfg(feature = "size-probe")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {
-        cortex_m::asm::wfi();
-    }
+    platform::idle()
 }
 
 #[cfg(not(feature = "size-probe"))]
-#[entry]
 fn main() -> ! {
     stack::paint();
     match Model::from_bytes(&MODEL_BYTES.0) {
         Ok(model) => bench::run(&model),
-        Err(e) => semihosting::println(format_args!("MODEL ERROR {e}")),
+        Err(e) => platform::println(format_args!("MODEL ERROR {e}")),
     }
-    semihosting::exit(true)
-}
-
-#[cfg(not(feature = "size-probe"))]
-#[cortex_m_rt::exception]
-unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    semihosting::println(format_args!("HARDFAULT at pc={:#010x}", frame.pc()));
-    semihosting::exit(false)
+    platform::exit(true)
 }
 
 #[cfg(not(feature = "size-probe"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    semihosting::println(format_args!("PANIC {info}"));
-    semihosting::exit(false)
+    platform::println(format_args!("PANIC {info}"));
+    platform::exit(false)
 }

@@ -20,7 +20,7 @@ pub fn top() -> usize {
 /// Paints from the end of static RAM up to 32 bytes below the stack pointer.
 #[inline(never)]
 pub fn paint() {
-    let sp = cortex_m::register::msp::read() as usize;
+    let sp = crate::platform::stack_pointer();
     let mut p = bottom();
     while p + 32 < sp {
         // SAFETY: between the end of static RAM and just below the stack

@@ -16,7 +16,7 @@
 use board_common::SCRATCH;
 use cortex_m_rt::entry;
 use embedded_graphics::prelude::*;
-use firmware_app::{draw_error, step_class, Gallery};
+use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use panic_halt as _;
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
 use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
@@ -64,18 +64,11 @@ fn main() -> ! {
     loop {
         let _ = gallery.draw_frame(&mut display);
         let _ = display.flush();
-        // Wait for the next frame, or a click of the KEY button (active
-        // low): the next digit, acted on when the button is released.
-        for _ in 0..FRAME_MS / 10 {
-            if key.is_low() {
-                while key.is_low() {
-                    delay.delay_ms(10);
-                }
-                let next = step_class(gallery.class(), gallery.classes(), 1);
-                gallery.set_class(next);
-                break;
-            }
-            delay.delay_ms(10);
-        }
+        wait_for_frame_or_click(
+            &mut gallery,
+            FRAME_MS,
+            || key.is_low(),
+            |ms| delay.delay_ms(ms),
+        );
     }
 }

@@ -23,7 +23,7 @@ use esp_hal::delay::Delay;
 use esp_hal::gpio::{Input, InputConfig, Pull};
 use esp_hal::i2c::master::{Config as I2cConfig, I2c};
 use esp_hal::time::Rate;
-use firmware_app::{draw_error, step_class, Gallery};
+use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
 
 esp_bootloader_esp_idf::esp_app_desc!();
@@ -72,18 +72,11 @@ fn main() -> ! {
     loop {
         let _ = gallery.draw_frame(&mut display);
         let _ = display.flush();
-        // Wait for the next frame, or a click of BOOT (active low): the
-        // next digit, acted on when the button is released.
-        for _ in 0..FRAME_MS / 10 {
-            if boot.is_low() {
-                while boot.is_low() {
-                    delay.delay_millis(10);
-                }
-                let next = step_class(gallery.class(), gallery.classes(), 1);
-                gallery.set_class(next);
-                break;
-            }
-            delay.delay_millis(10);
-        }
+        wait_for_frame_or_click(
+            &mut gallery,
+            FRAME_MS,
+            || boot.is_low(),
+            |ms| delay.delay_millis(ms),
+        );
     }
 }

@@ -19,7 +19,7 @@ use board_common::{stay, SCRATCH};
 use embedded_graphics::prelude::*;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::InputPin;
-use firmware_app::{draw_error, step_class, Gallery};
+use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use panic_halt as _;
 use rp2040_hal::{
     self as hal,
@@ -101,18 +101,8 @@ fn main() -> ! {
     loop {
         let _ = gallery.draw_frame(&mut display);
         let _ = display.flush();
-        // Wait for the next frame, or a click of the button: the next
-        // digit, acted on when the button is released.
-        for _ in 0..FRAME_MS / 10 {
-            if pressed() {
-                while pressed() {
-                    timer.delay_ms(10);
-                }
-                let next = step_class(gallery.class(), gallery.classes(), 1);
-                gallery.set_class(next);
-                break;
-            }
-            timer.delay_ms(10);
-        }
+        wait_for_frame_or_click(&mut gallery, FRAME_MS, &mut pressed, |ms| {
+            timer.delay_ms(ms)
+        });
     }
 }
