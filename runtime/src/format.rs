@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ModelError;
+
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
 /// The newest format version this runtime reads and writes: 3, a version-2
@@ -46,6 +48,29 @@ pub const MAX_NAME_LEN: usize = 32;
 /// Largest magnitude of a bias: with it every accumulator stays inside
 /// `(-2^29, 2^29)`, which the kernels' requantization relies on.
 pub const MAX_ABS_BIAS: i32 = 1 << 28;
+
+/// Reads a `T` from the front of `bytes` as postcard encodes it and
+/// requires that encoding to be the canonical one (every varint in its
+/// shortest form); returns it with the bytes after it.
+///
+/// Why: postcard reads a length (`usize`) with at most 5 varint bytes on a
+/// 32-bit device but 10 on a 64-bit host, and does not check that a varint
+/// is minimal. Accepting only the canonical encoding (its length equals what
+/// postcard's serializer would write) makes a file valid on a host exactly
+/// when it is valid on a device: a longer varint is [`ModelError::Malformed`]
+/// on every target.
+pub(crate) fn take_canonical<'a, T>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), ModelError>
+where
+    T: Deserialize<'a> + Serialize,
+{
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|_| ModelError::Malformed)?;
+    let used = bytes.len().saturating_sub(rest.len());
+    let canonical = postcard::serialize_with_flavor(&value, postcard::ser_flavors::Size::default());
+    if canonical.ok() != Some(used) {
+        return Err(ModelError::Malformed);
+    }
+    Ok((value, rest))
+}
 
 /// What a layer does with its requantized accumulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@
 use crate::error::{ModelError, PriorField};
 #[cfg(doc)]
 use crate::format::Prior;
-use crate::format::{ClassPrior, LATENT_FRAC_BITS, MAX_CLASSES, MAX_LABEL_LEN};
+use crate::format::{take_canonical, ClassPrior, LATENT_FRAC_BITS, MAX_CLASSES, MAX_LABEL_LEN};
 use crate::latent::Latent;
 use crate::normal::next_normal_q12;
 use crate::prng::Rng;
@@ -209,8 +209,9 @@ impl<'a> PriorView<'a> {
 /// encodes [`Prior`]) from the front of `bytes`; returns it, not yet
 /// validated (see [`validate`]), with the bytes after it.
 pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> {
-    let (count, start) =
-        postcard::take_from_bytes::<usize>(bytes).map_err(|_| ModelError::Malformed)?;
+    // The count is a u32 on every target (see `take_canonical`).
+    let (count, start) = take_canonical::<u32>(bytes)?;
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
     if count == 0 {
         return Err(ModelError::PriorEmpty);
     }
@@ -227,8 +228,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> 
     for (at, weight) in starts.iter_mut().zip(weights.iter_mut()).take(count) {
         // A model file is far below 4 GiB (its length is a u32).
         *at = u32::try_from(start.len().saturating_sub(rest.len())).unwrap_or(u32::MAX);
-        let (class, tail) =
-            postcard::take_from_bytes::<ClassPrior<'_>>(rest).map_err(|_| ModelError::Malformed)?;
+        let (class, tail) = take_canonical::<ClassPrior<'_>>(rest)?;
         *weight = class.weight;
         rest = tail;
     }

@@ -131,7 +131,9 @@ pub fn render(model: &Model<'_>, kind: DisplayKind, seed: u64, frame: u32) -> Re
 /// labels there are.
 pub fn class_of(model: &Model<'_>, label: &str) -> Result<usize> {
     let prior = model.prior().with_context(|| {
-        format!("--digit {label}: the model has no class prior (format version 2), so it cannot draw a requested digit")
+        format!(
+            "--digit {label}: the model has no class prior, so it cannot draw a requested digit"
+        )
     })?;
     prior.class_of(label).with_context(|| {
         let labels: Vec<&str> = (0..prior.classes())

@@ -83,3 +83,68 @@ pub fn small_model_bytes(seed: u64) -> Vec<u8> {
     .expect("random decoder quantizes");
     q.to_bytes().expect("valid model encodes")
 }
+
+/// `file` (a valid model file) with the varint at payload offset `at`
+/// re-encoded in `width` bytes (`width` at least its shortest form: the
+/// extra groups are `0x80` continuation bytes before a final `0x00`), header
+/// length and CRC fixed: the same values in a non-canonical encoding.
+pub fn widen_varint(file: &[u8], at: usize, width: usize) -> Vec<u8> {
+    let payload = &file[runtime::format::HEADER_LEN..file.len() - 4];
+    let (mut value, mut len) = (0u64, 0);
+    while payload[at + len] & 0x80 != 0 {
+        value |= u64::from(payload[at + len] & 0x7F) << (7 * len);
+        len += 1;
+    }
+    value |= u64::from(payload[at + len]) << (7 * len);
+    len += 1;
+    let mut varint: Vec<u8> = (0..width)
+        .map(|i| ((value >> (7 * i).min(63)) & 0x7F) as u8 | 0x80)
+        .collect();
+    *varint.last_mut().expect("width >= 1") &= 0x7F;
+    assert!(
+        width >= len
+            && varint
+                .iter()
+                .all(|&b| b != 0x80 || value >> (7 * (width - 1)) == 0),
+        "width {width} is shorter than the value's shortest form"
+    );
+    let mut new_payload = payload[..at].to_vec();
+    new_payload.extend_from_slice(&varint);
+    new_payload.extend_from_slice(&payload[at + len..]);
+    let mut out = file[..6].to_vec();
+    out.extend_from_slice(&(new_payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&new_payload);
+    out.extend_from_slice(&runtime::crc32::crc32(&new_payload).to_le_bytes());
+    out
+}
+
+/// Payload offset of the prior section's class count in a version-3 model
+/// file with a prior (after the body and the `Some` tag).
+pub fn prior_count_offset(file: &[u8]) -> usize {
+    let payload = &file[runtime::format::HEADER_LEN..file.len() - 4];
+    let (_, rest) =
+        postcard::take_from_bytes::<runtime::format::ModelBody<'_>>(payload).expect("a valid body");
+    assert_eq!(rest.first(), Some(&1), "the file has a prior");
+    payload.len() - rest.len() + 1
+}
+
+/// The loader's agreement cases: the `micro` fuzz seed (a 543-byte version-3
+/// model with a prior) with its name's length, then its prior's class
+/// count, written in 1 to 10 bytes; each with its label (`name/3`: the
+/// name's length in 3 bytes). Only width 1 is canonical. The benchmark
+/// firmware loads the same files on every core (`cores_bit_exact`).
+pub fn varint_cases() -> Vec<(String, Vec<u8>)> {
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../runtime/fuzz/seeds/micro.model"
+    );
+    let micro = std::fs::read(seed).expect("the micro fuzz seed");
+    let places = [("name", 0), ("classes", prior_count_offset(&micro))];
+    places
+        .into_iter()
+        .flat_map(|(what, at)| {
+            let micro = &micro;
+            (1..=10).map(move |w| (format!("{what}/{w}"), widen_varint(micro, at, w)))
+        })
+        .collect()
+}

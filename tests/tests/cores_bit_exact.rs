@@ -4,7 +4,9 @@
 //! DSP kernel) and an RV32IMC core (riscv32 `virt`, the RV32 kernel, as on
 //! the ESP32-C3). On the device it compares the selected kernel with the
 //! reference kernel over random layers of odd and even sizes (no output may
-//! differ), and it prints a hash of every layer's requantized outputs for
+//! differ), loads the same model file with one varint written in 1 to 10
+//! bytes (a 32-bit device and a 64-bit host must accept and refuse alike),
+//! and it prints a hash of every layer's requantized outputs for
 //! the committed model and the 128x784 reference layer, and of a whole
 //! digit. Each hash must equal the host's reference computation.
 
@@ -66,7 +68,18 @@ fn layer_hash(layer: &Layer<'_>, latent: Option<&[i16]>) -> u32 {
 
 fn expected_hashes(model: &Model<'_>) -> Vec<String> {
     let latent = LatentSampler::new(1).sample(model.latent_dim());
-    let mut lines = Vec::new();
+    // What the host's loader says of each agreement case (bench.rs
+    // `loader_agreement`): a device must say the same.
+    let mut lines: Vec<String> = integration_tests::varint_cases()
+        .into_iter()
+        .map(|(case, file)| {
+            let said = match Model::from_bytes(&file) {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            };
+            format!("LOAD varint {case} {said}")
+        })
+        .collect();
     for (i, layer) in model.layers().iter().enumerate() {
         let z = (i == 0).then(|| latent.as_q12());
         lines.push(format!(

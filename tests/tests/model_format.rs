@@ -1,7 +1,7 @@
 //! The model file format: round trips, zero-copy loading, and one test per
 //! error class a loader must report.
 
-use integration_tests::{encode_unchecked, small_model_bytes};
+use integration_tests::{encode_unchecked, prior_count_offset, small_model_bytes, widen_varint};
 use runtime::crc32::crc32;
 use runtime::format::{
     Activation, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN,
@@ -494,4 +494,44 @@ fn int4_layers_validate() {
             ..
         }
     ));
+}
+
+/// Postcard reads a length with at most 5 varint bytes on a 32-bit device
+/// but 10 on a 64-bit host, and does not check that a varint is minimal:
+/// the runtime accepts only the canonical encoding, so every longer form
+/// is `Malformed` on every target (the same file, the same answer).
+#[test]
+fn only_shortest_varints_are_valid_on_every_target() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/mcu.postcard");
+    let model = std::fs::read(path).unwrap();
+    let count_at = prior_count_offset(&model);
+    for at in [0, count_at] {
+        assert_eq!(
+            widen_varint(&model, at, 1),
+            model,
+            "width 1 is the file as written"
+        );
+        for width in 2..=10 {
+            let file = widen_varint(&model, at, width);
+            assert_eq!(file.len(), model.len() + width - 1);
+            assert_eq!(
+                load_err(&file),
+                ModelError::Malformed,
+                "a {width}-byte varint at payload offset {at}"
+            );
+        }
+    }
+    // A layer count and an array length (the first layer's padding) too.
+    let small = small_model_bytes(5);
+    let name_len = usize::from(small[HEADER_LEN]);
+    // name, latent_dim, image_width, image_height (28 each: one byte).
+    let layers_at = 1 + name_len + 3;
+    for at in [layers_at, layers_at + 1 + 1 + 1 + 1 + 1] {
+        for width in 2..=6 {
+            assert_eq!(
+                load_err(&widen_varint(&small, at, width)),
+                ModelError::Malformed
+            );
+        }
+    }
 }

@@ -27,17 +27,21 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A varint in its shortest form (section 2): at most 5 bytes (a `u16`
+    /// at most 3), and a last byte of 0 only when it is the only byte.
     fn varint(&mut self) -> u64 {
         let mut value = 0u64;
-        for shift in (0..).step_by(7) {
+        for (n, shift) in (0..5).map(|n| (n, 7 * n)) {
             let b = self.bytes[self.at];
             self.at += 1;
             value |= u64::from(b & 0x7F) << shift;
             if b & 0x80 == 0 {
-                break;
+                assert!(n == 0 || b != 0, "a varint not in its shortest form");
+                assert!(value <= u64::from(u32::MAX), "a varint above 32 bits");
+                return value;
             }
         }
-        value
+        panic!("a varint longer than 5 bytes")
     }
     fn bytes(&mut self) -> &'a [u8] {
         let n = self.varint() as usize;
@@ -468,4 +472,56 @@ fn spec_reader_matches_on_int4_models() {
             assert_eq!(digit.pixels(), &spec_decode(&layers, z.as_q12())[..]);
         }
     }
+}
+
+/// The reader refuses a non-shortest varint exactly where the runtime does
+/// (`Malformed`), at the name's length, the layer count and the prior's
+/// class count, for every width up to 10 bytes.
+#[test]
+fn spec_reader_refuses_what_the_runtime_refuses() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/mcu.postcard");
+    let model = std::fs::read(path).unwrap();
+    let name_len = usize::from(model[10]);
+    let places = [
+        0,
+        1 + name_len + 3,
+        integration_tests::prior_count_offset(&model),
+    ];
+    // The reader says no by panicking; keep those expected panics quiet
+    // (and restore the hook before asserting).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut cases = Vec::new();
+    for at in places {
+        for width in 1..=10 {
+            let file = integration_tests::widen_varint(&model, at, width);
+            let spec_reads = std::panic::catch_unwind(|| parse_v3(&file)).is_ok();
+            cases.push((at, width, spec_reads, Model::from_bytes(&file).is_ok()));
+        }
+    }
+    std::panic::set_hook(hook);
+    for (at, width, spec_reads, runtime_reads) in cases {
+        assert_eq!(spec_reads, runtime_reads, "width {width} at {at}");
+        assert_eq!(runtime_reads, width == 1, "width {width} at {at}");
+    }
+}
+
+/// The check values `docs/model-format.md` gives for its two tables, from
+/// the reader's own formulas.
+#[test]
+fn the_tables_match_the_specs_check_values() {
+    let t = spec_table();
+    assert_eq!(t.len(), 257);
+    assert_eq!(t.iter().map(|&v| u64::from(v)).sum::<u64>(), 4_240_916);
+    assert_eq!(
+        (t[0], t[1], t[8], t[128], t[255], t[256]),
+        (0, 321, 2763, 17715, 25886, 25960)
+    );
+    // g(k) for k in 0..=255, logit k * 8 (|logit| in Q5 is k).
+    let g: Vec<u8> = (0..256).map(|k| grey(k * 8)).collect();
+    assert_eq!(g.iter().map(|&v| u64::from(v)).sum::<u64>(), 59_569);
+    assert_eq!(
+        (g[0], g[1], g[32], g[64], g[128], g[255]),
+        (128, 129, 186, 225, 250, 255)
+    );
 }

@@ -597,7 +597,9 @@ fn run(cli: Cli) -> Result<()> {
                 let class = match &args.digit {
                     None => None,
                     Some(label) => {
-                        let prior = model.prior().context("the model has no class prior (format version 2): it cannot draw a requested digit")?;
+                        let prior = model.prior().context(
+                            "the model has no class prior: it cannot draw a requested digit",
+                        )?;
                         let labels: Vec<&str> = (0..prior.classes())
                             .filter_map(|k| prior.label(k))
                             .collect();

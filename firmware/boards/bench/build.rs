@@ -67,4 +67,20 @@ fn main() {
     fs::write(out.join("ref_bias.bin"), bias).expect("write");
     fs::write(out.join("ref_multiplier.bin"), multiplier).expect("write");
     fs::write(out.join("ref_shift.bin"), shift).expect("write");
+    fs::write(out.join("varint_cases.bin"), varint_cases()).expect("write");
+}
+
+/// The loader's agreement cases ([`integration_tests::varint_cases`]: a
+/// small model with one varint written in 1 to 10 bytes), each as a u32
+/// little-endian length, the file, and zeros to a multiple of 4 bytes (so
+/// every file starts word-aligned, as a model in flash does).
+fn varint_cases() -> Vec<u8> {
+    let mut out = Vec::new();
+    for (_, file) in integration_tests::varint_cases() {
+        out.extend_from_slice(&(file.len() as u32).to_le_bytes());
+        out.extend_from_slice(&file);
+        out.resize(out.len().div_ceil(4) * 4, 0);
+    }
+    println!("cargo:rerun-if-changed=../../../runtime/fuzz/seeds/micro.model");
+    out
 }

@@ -3,11 +3,12 @@
 
 use crate::crc32::crc32;
 use crate::error::ModelError;
+use crate::format::{
+    take_canonical, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAGIC,
+    TRAILER_LEN,
+};
 #[cfg(doc)]
 use crate::format::{Activation, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM};
-use crate::format::{
-    ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
-};
 
 use super::validate::validate;
 use super::Model;
@@ -79,8 +80,7 @@ impl<'a> Model<'a> {
         if computed != stored {
             return Err(ModelError::CrcMismatch { stored, computed });
         }
-        let (body, rest) = postcard::take_from_bytes::<ModelBody<'a>>(payload)
-            .map_err(|_| ModelError::Malformed)?;
+        let (body, rest) = take_canonical::<ModelBody<'a>>(payload)?;
         // Version 3 appends the optional prior section after the body: a
         // tag byte (0 none, 1 some), then the prior, kept in place.
         let (prior, rest) = match (version == FORMAT_VERSION, rest.split_first()) {

@@ -209,11 +209,43 @@ fn kernel_check() {
     ));
 }
 
+/// The loader's agreement cases (see build.rs): a small model with its
+/// name's length, then its prior's class count, written in 1 to 10 bytes.
+static VARINT_CASES: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/varint_cases.bin"
+)));
+
+/// Loads each agreement case and prints what the loader says, for the host
+/// to compare with its own answer: a file must be valid on a device exactly
+/// when it is valid on the host.
+fn loader_agreement() {
+    let mut rest: &[u8] = &VARINT_CASES.0;
+    for (what, width) in ["name", "classes"]
+        .into_iter()
+        .flat_map(|what| (1..=10).map(move |w| (what, w)))
+    {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            return;
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        let Some(file) = tail.get(..len) else {
+            return;
+        };
+        match Model::from_bytes(file) {
+            Ok(_) => println(format_args!("LOAD varint {what}/{width} ok")),
+            Err(e) => println(format_args!("LOAD varint {what}/{width} {e}")),
+        }
+        rest = tail.get(len.div_ceil(4) * 4..).unwrap_or(&[]);
+    }
+}
+
 /// Runs every measurement and prints the report.
 pub fn run(model: &Model<'_>) {
     crate::platform::start_clock();
     let clock = Clock::calibrate();
     kernel_check();
+    loader_agreement();
 
     let latent = LatentSampler::new(1).sample(model.latent_dim());
     for (i, layer) in model.layers().iter().enumerate() {
