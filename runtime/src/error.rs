@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::format::{MAX_ABS_BIAS, MAX_SHIFT, MIN_SHIFT};
+
 /// Which per-layer array of the model file an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -295,7 +297,7 @@ impl fmt::Display for ModelError {
                 shift,
             } => write!(
                 f,
-                "layer {layer} channel {channel}: shift {shift} outside [-31, 30]"
+                "layer {layer} channel {channel}: shift {shift} outside [{MIN_SHIFT}, {MAX_SHIFT}]"
             ),
             ModelError::NegativeMultiplier { layer, channel } => {
                 write!(f, "layer {layer} channel {channel}: negative multiplier")
@@ -305,9 +307,10 @@ impl fmt::Display for ModelError {
                 "layer {layer} channel {channel}: multiplier is not a multiple of 2^16"
             ),
             ModelError::BiasOutOfRange { layer, channel } => {
+                const BIAS_BITS: u32 = MAX_ABS_BIAS.trailing_zeros();
                 write!(
                     f,
-                    "layer {layer} channel {channel}: bias outside [-2^28, 2^28]"
+                    "layer {layer} channel {channel}: bias outside [-2^{BIAS_BITS}, 2^{BIAS_BITS}]"
                 )
             }
             ModelError::WeightOutOfRange { layer } => {

@@ -13,8 +13,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ModelError;
-
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
 /// The newest format version this runtime reads and writes: 3, a version-2
@@ -27,6 +25,10 @@ pub const FORMAT_VERSION_NO_PRIOR: u16 = 2;
 pub const HEADER_LEN: usize = 10;
 /// Size of the CRC-32 trailer.
 pub const TRAILER_LEN: usize = 4;
+
+/// Whether this build decodes int4 layers (feature `int4`, on by default);
+/// without it an int4 layer is refused (`ModelError::WeightBits`).
+pub const INT4: bool = cfg!(feature = "int4");
 
 /// Fractional bits of the latent vector fed to layer 0: a latent value `z`
 /// is the integer `round(z * 2^12)` saturated to i16 (range about ±8).
@@ -48,28 +50,31 @@ pub const MAX_NAME_LEN: usize = 32;
 /// Largest magnitude of a bias: with it every accumulator stays inside
 /// `(-2^29, 2^29)`, which the kernels' requantization relies on.
 pub const MAX_ABS_BIAS: i32 = 1 << 28;
+/// Smallest per-channel shift: the requantization scale is
+/// `multiplier * 2^(shift - 31)`, so the shift is at most 62 bits right.
+pub const MIN_SHIFT: i8 = -31;
+/// Largest per-channel shift (a scale below `2^30`).
+pub const MAX_SHIFT: i8 = 30;
 
 /// Reads a `T` from the front of `bytes` as postcard encodes it and
 /// requires that encoding to be the canonical one (every varint in its
-/// shortest form); returns it with the bytes after it.
+/// shortest form); returns it with the bytes after it, or `None` (the
+/// loader's `ModelError::Malformed`).
 ///
 /// Why: postcard reads a length (`usize`) with at most 5 varint bytes on a
 /// 32-bit device but 10 on a 64-bit host, and does not check that a varint
 /// is minimal. Accepting only the canonical encoding (its length equals what
 /// postcard's serializer would write) makes a file valid on a host exactly
-/// when it is valid on a device: a longer varint is [`ModelError::Malformed`]
+/// when it is valid on a device: a longer varint is refused (`Malformed`)
 /// on every target.
-pub(crate) fn take_canonical<'a, T>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), ModelError>
+pub(crate) fn take_canonical<'a, T>(bytes: &'a [u8]) -> Option<(T, &'a [u8])>
 where
     T: Deserialize<'a> + Serialize,
 {
-    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|_| ModelError::Malformed)?;
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).ok()?;
     let used = bytes.len().saturating_sub(rest.len());
     let canonical = postcard::serialize_with_flavor(&value, postcard::ser_flavors::Size::default());
-    if canonical.ok() != Some(used) {
-        return Err(ModelError::Malformed);
-    }
-    Ok((value, rest))
+    (canonical.ok() == Some(used)).then_some((value, rest))
 }
 
 /// What a layer does with its requantized accumulator.
@@ -114,7 +119,7 @@ pub struct Layer<'a> {
 /// at load ([`crate::ModelError::WeightBits`]) and never reach a kernel.
 #[inline(always)]
 pub const fn is_int4(bits: u8) -> bool {
-    crate::INT4 && bits == 4
+    INT4 && bits == 4
 }
 
 impl Layer<'_> {

@@ -30,8 +30,9 @@
 //!
 //! The file format is specified in `docs/model-format.md`.
 //!
-//! Feature `std` (host only) adds `quantize`: post-training quantization of
-//! a float decoder into this format, and an f64 reference decoder.
+//! Feature `std` (host only) adds [`host`]: post-training quantization of
+//! a float decoder and prior into this format, the f64 reference decoder,
+//! and atomic file writes. Devices never build it.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -61,8 +62,6 @@ pub mod kernels;
 mod latent;
 pub mod layout;
 
-/// Whether this build decodes int4 layers (feature `int4`, on by default).
-pub const INT4: bool = cfg!(feature = "int4");
 mod model;
 pub mod normal;
 pub mod prior;
@@ -71,13 +70,7 @@ pub mod requant;
 pub mod sigmoid;
 
 #[cfg(feature = "std")]
-pub mod atomic_file;
-#[cfg(feature = "std")]
-mod float_decoder;
-#[cfg(feature = "std")]
-pub mod quantize;
-#[cfg(feature = "std")]
-pub mod quantize_prior;
+pub mod host;
 
 #[doc(hidden)]
 pub mod testing;

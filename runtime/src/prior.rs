@@ -210,7 +210,7 @@ impl<'a> PriorView<'a> {
 /// validated (see [`validate`]), with the bytes after it.
 pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> {
     // The count is a u32 on every target (see `take_canonical`).
-    let (count, start) = take_canonical::<u32>(bytes)?;
+    let (count, start) = take_canonical::<u32>(bytes).ok_or(ModelError::Malformed)?;
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     if count == 0 {
         return Err(ModelError::PriorEmpty);
@@ -228,7 +228,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> 
     for (at, weight) in starts.iter_mut().zip(weights.iter_mut()).take(count) {
         // A model file is far below 4 GiB (its length is a u32).
         *at = u32::try_from(start.len().saturating_sub(rest.len())).unwrap_or(u32::MAX);
-        let (class, tail) = take_canonical::<ClassPrior<'_>>(rest)?;
+        let (class, tail) = take_canonical::<ClassPrior<'_>>(rest).ok_or(ModelError::Malformed)?;
         *weight = class.weight;
         rest = tail;
     }

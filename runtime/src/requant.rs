@@ -5,6 +5,8 @@
 //! single-rounding form (`TFLITE_SINGLE_ROUNDING`): one 64-bit product and one
 //! rounding right shift, rounding halves towards positive infinity.
 
+use crate::format::{MAX_SHIFT, MIN_SHIFT};
+
 /// Scales `acc` by `multiplier * 2^(shift - 31)`, rounding to nearest (halves
 /// up), and saturates the result to i32.
 ///
@@ -21,7 +23,7 @@
 /// ```
 #[inline]
 pub fn requantize(acc: i32, multiplier: i32, shift: i8) -> i32 {
-    let total_shift = 31u32.wrapping_sub(shift.clamp(-31, 30) as i32 as u32); // in [1, 62]
+    let total_shift = 31u32.wrapping_sub(shift.clamp(MIN_SHIFT, MAX_SHIFT) as i32 as u32); // in [1, 62]
     let round = 1i64 << (total_shift.wrapping_sub(1));
     // |acc * multiplier| < 2^62, so adding `round` (at most 2^61) cannot overflow.
     let product = i64::from(acc)

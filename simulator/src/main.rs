@@ -57,7 +57,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.png {
         Some(out) => {
             let frame = screen::render_class(&model, cli.display, cli.seed, cli.frame, class)?;
-            runtime::atomic_file::write_atomic(&out, &frame.png_bytes(cli.png_scale)?)?;
+            runtime::host::atomic_file::write_atomic(&out, &frame.png_bytes(cli.png_scale)?)?;
             eprintln!("wrote {}", out.display());
             Ok(())
         }

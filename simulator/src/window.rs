@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use embedded_graphics_simulator::sdl2::Keycode;
 use embedded_graphics_simulator::{SimulatorDisplay, SimulatorEvent, Window};
-use runtime::atomic_file::write_atomic;
+use runtime::host::atomic_file::write_atomic;
 use runtime::{Latent, Model};
 
 use crate::screen::{

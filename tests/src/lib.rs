@@ -3,7 +3,7 @@
 pub mod browser;
 pub mod qemu;
 
-use runtime::quantize::{FloatDecoder, FloatLayer};
+use runtime::host::quantize::{FloatDecoder, FloatLayer};
 use runtime::Rng;
 
 /// A uniform f32 in [-1, 1) from `rng`.
@@ -74,10 +74,10 @@ pub fn encode_unchecked(body: &runtime::format::ModelBody<'_>, version: u16) -> 
 /// A small valid quantized model (latent 4 -> 16 -> 28x28) as owned bytes.
 pub fn small_model_bytes(seed: u64) -> Vec<u8> {
     let dec = random_float_decoder(seed, 4, &[16], 28, 28);
-    let q = runtime::quantize::quantize(
+    let q = runtime::host::quantize::quantize(
         &dec,
         &normal_latents(seed + 1, 64, 4),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "small",
     )
     .expect("random decoder quantizes");

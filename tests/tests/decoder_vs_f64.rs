@@ -3,7 +3,7 @@
 //! functions of (model, seed).
 
 use integration_tests::{normal_latents, random_float_decoder};
-use runtime::quantize::{quantize, Calibration};
+use runtime::host::quantize::{quantize, Calibration};
 use runtime::{Decoder, Digit, Latent, LatentSampler, Model};
 
 fn sigmoid(x: f64) -> f64 {

@@ -114,25 +114,25 @@ fn decoded_digit_draws_its_own_pixels() {
 fn model_with_prior() -> Vec<u8> {
     let d = 3;
     let dec = integration_tests::random_float_decoder(21, d, &[8], 28, 28);
-    let mut q = runtime::quantize::quantize(
+    let mut q = runtime::host::quantize::quantize(
         &dec,
         &integration_tests::normal_latents(22, 64, d),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "prior",
     )
     .unwrap();
     let classes = (0..10)
-        .map(|k| runtime::quantize_prior::FloatClass {
+        .map(|k| runtime::host::quantize_prior::FloatClass {
             label: k.to_string(),
             weight: 1.0,
-            components: vec![runtime::quantize_prior::FloatComponent {
+            components: vec![runtime::host::quantize_prior::FloatComponent {
                 weight: 1.0,
                 mean: vec![0.3 * k as f64 - 1.5, 0.5, -0.25],
                 scale: vec![0.5, 0.1, 0.4, -0.2, 0.05, 0.3],
             }],
         })
         .collect();
-    q.prior = runtime::quantize_prior::FloatPrior { classes }.quantize(d);
+    q.prior = runtime::host::quantize_prior::FloatPrior { classes }.quantize(d);
     q.to_bytes().unwrap()
 }
 

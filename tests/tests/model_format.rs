@@ -391,10 +391,10 @@ fn every_error_has_a_message() {
 fn padding_and_alignment() {
     // latent 5 -> 13 -> 784: inputs pad to 8, rows to 16.
     let dec = integration_tests::random_float_decoder(3, 5, &[13], 28, 28);
-    let q = runtime::quantize::quantize(
+    let q = runtime::host::quantize::quantize(
         &dec,
         &integration_tests::normal_latents(4, 64, 5),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "padded",
     )
     .unwrap();
@@ -457,10 +457,10 @@ fn padding_and_alignment() {
 #[test]
 fn int4_layers_validate() {
     let dec = integration_tests::random_float_decoder(6, 4, &[16], 28, 28);
-    let q = runtime::quantize::quantize_bits(
+    let q = runtime::host::quantize::quantize_bits(
         &dec,
         &integration_tests::normal_latents(7, 64, 4),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "int4",
         4,
     )

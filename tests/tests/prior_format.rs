@@ -5,7 +5,7 @@
 
 use integration_tests::{normal_latents, random_float_decoder};
 use runtime::format::{ClassPrior, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR};
-use runtime::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
+use runtime::host::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use runtime::{LatentSampler, Model, ModelError, PriorField, Rng};
 
 const D: usize = 4;
@@ -47,10 +47,10 @@ fn sized_model_with_prior(
     side: usize,
 ) -> Vec<u8> {
     let dec = random_float_decoder(seed, D, hidden, side, side);
-    let mut q = runtime::quantize::quantize(
+    let mut q = runtime::host::quantize::quantize(
         &dec,
         &normal_latents(seed + 1, 64, D),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "prior",
     )
     .unwrap();

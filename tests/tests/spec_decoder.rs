@@ -290,21 +290,21 @@ fn spec_prior_draws_match_runtime() {
     assert_eq!(t[256], 25960);
     let d = 5;
     let dec = integration_tests::random_float_decoder(8, d, &[12], 28, 28);
-    let mut q = runtime::quantize::quantize(
+    let mut q = runtime::host::quantize::quantize(
         &dec,
         &integration_tests::normal_latents(9, 64, d),
-        runtime::quantize::Calibration::Max,
+        runtime::host::quantize::Calibration::Max,
         "prior",
     )
     .unwrap();
     let mut rng = runtime::Rng::new(3);
     let mut u = move || f64::from(rng.next_u32()) / f64::from(u32::MAX) - 0.5;
     let classes = (0..10)
-        .map(|k| runtime::quantize_prior::FloatClass {
+        .map(|k| runtime::host::quantize_prior::FloatClass {
             label: k.to_string(),
             weight: 1.0 + u(),
             components: (0..1 + k % 3)
-                .map(|_| runtime::quantize_prior::FloatComponent {
+                .map(|_| runtime::host::quantize_prior::FloatComponent {
                     weight: 1.0 + u(),
                     mean: (0..d).map(|_| 3.0 * u()).collect(),
                     scale: (0..d * (d + 1) / 2).map(|_| 1.5 * u()).collect(),
@@ -312,7 +312,7 @@ fn spec_prior_draws_match_runtime() {
                 .collect(),
         })
         .collect();
-    q.prior = runtime::quantize_prior::FloatPrior { classes }.quantize(d);
+    q.prior = runtime::host::quantize_prior::FloatPrior { classes }.quantize(d);
     let file = q.to_bytes().unwrap();
     let (latent, layers, prior) = parse_v3(&file);
     let prior = prior.expect("version 3 with a prior");
@@ -451,10 +451,10 @@ fn spec_reader_matches_on_int4_models() {
     for seed in [4u64, 5] {
         // latent 5 -> 13 -> 784: odd sizes, padded rows and inputs.
         let dec = integration_tests::random_float_decoder(seed, 5, &[13], 28, 28);
-        let q = runtime::quantize::quantize_bits(
+        let q = runtime::host::quantize::quantize_bits(
             &dec,
             &integration_tests::normal_latents(seed + 1, 64, 5),
-            runtime::quantize::Calibration::Max,
+            runtime::host::quantize::Calibration::Max,
             "int4",
             4,
         )

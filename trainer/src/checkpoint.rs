@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::adam::Adam;
 use crate::arch::Arch;
 use crate::vae::{Dev, Vae};
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// How a run trains (fixed when it starts; `--resume` keeps it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use crate::images;
 use crate::prior::PriorSpec;
 use crate::quantize::{fitted_prior, model_name, quantize_decoder};
 use crate::vae::{Dev, Vae};
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Files written by an export.
 pub struct ExportFiles {

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use crate::checkpoint::EpochMetrics;
 use crate::data::SIDE;
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Encodes an 8-bit greyscale image as PNG.
 pub fn png_gray(width: usize, height: usize, pixels: &[u8]) -> Result<Vec<u8>> {

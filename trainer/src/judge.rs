@@ -23,7 +23,7 @@ use crate::adam::Adam;
 use crate::data::{Dataset, SIDE};
 use crate::rng::{rng_for, Stream};
 use crate::vae::{Dense, Dev, Mat};
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Channels of the first convolution.
 const CHANNELS: usize = 16;

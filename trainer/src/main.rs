@@ -513,7 +513,7 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             print!("{}", judged.lines());
             if let Some(path) = &args.json {
-                runtime::atomic_file::write_atomic_creating_dirs(
+                runtime::host::atomic_file::write_atomic_creating_dirs(
                     path,
                     serde_json::to_string_pretty(&judged)?.as_bytes(),
                 )?;
@@ -618,7 +618,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(idx) = &args.idx {
                 let pixels: Vec<u8> = digits.concat();
                 let side = data::SIDE;
-                runtime::atomic_file::write_atomic_creating_dirs(
+                runtime::host::atomic_file::write_atomic_creating_dirs(
                     idx,
                     &data::idx::encode_images(digits.len(), side, side, &pixels),
                 )?;

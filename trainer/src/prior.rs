@@ -10,7 +10,7 @@
 
 use anyhow::{ensure, Context, Result};
 use rand::Rng;
-use runtime::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
+use runtime::host::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;

@@ -13,7 +13,7 @@ use crate::checkpoint::LrSchedule;
 use crate::data::Dataset;
 use crate::vae::Dev;
 use crate::{draw, eval, images, quantize, train};
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// One configuration's figures.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

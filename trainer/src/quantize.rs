@@ -5,8 +5,10 @@
 
 use anyhow::{Context, Result};
 use dfdx::prelude::*;
-use runtime::quantize::{quantize_row, Calibration, FloatDecoder, FloatLayer, QuantizedModel};
-use runtime::quantize_prior::OwnedPrior;
+use runtime::host::quantize::{
+    quantize_row, Calibration, FloatDecoder, FloatLayer, QuantizedModel,
+};
+use runtime::host::quantize_prior::OwnedPrior;
 
 use crate::checkpoint::RunState;
 use crate::data::{Dataset, SIDE};
@@ -92,7 +94,7 @@ pub fn quantize_decoder(
         // The file holds at most 32 bytes of name (names here are ASCII).
         let full = model_name(&vae.arch.name, bits);
         let name = full.get(..runtime::format::MAX_NAME_LEN).unwrap_or(&full);
-        let q = runtime::quantize::quantize_bits(&float, &latents, cal, name, bits)
+        let q = runtime::host::quantize::quantize_bits(&float, &latents, cal, name, bits)
             .context("quantizing the decoder")?;
         let score = eval::nelbo(dev, vae, &holdout, seed, Some(&q.model()?))?
             .quantized

@@ -18,7 +18,7 @@ use crate::objective;
 use crate::quantize::fake_quantize_decoder;
 use crate::rng::{normals, rng_for, Stream};
 use crate::vae::{Dev, Vae};
-use runtime::atomic_file::write_atomic_creating_dirs;
+use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// How an architecture trains when the command line does not say.
 #[derive(Debug, Clone, Copy, PartialEq)]

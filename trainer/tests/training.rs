@@ -283,7 +283,7 @@ fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
             }
             // Exactly the export's grid: the runtime quantizer's levels
             // times its scale.
-            let (scale, levels) = runtime::quantize::quantize_row(frow, 8);
+            let (scale, levels) = runtime::host::quantize::quantize_row(frow, 8);
             let export: Vec<f32> = levels
                 .iter()
                 .map(|&l| (f64::from(l) * scale) as f32)

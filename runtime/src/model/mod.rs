@@ -8,9 +8,11 @@
 //! - `read`: [`Model::from_bytes`] (header, CRC, postcard body, prior) and
 //!   the in-memory constructors;
 //! - `validate`: the structural invariants of a body and its layers;
-//! - `write`: encoding a model back into a file.
+//! - `write`: encoding a model back into a file;
+//! - `sample`: drawing a latent for the model (`LatentSampler::draw`).
 
 mod read;
+mod sample;
 mod validate;
 mod write;
 

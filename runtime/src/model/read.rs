@@ -80,7 +80,7 @@ impl<'a> Model<'a> {
         if computed != stored {
             return Err(ModelError::CrcMismatch { stored, computed });
         }
-        let (body, rest) = take_canonical::<ModelBody<'a>>(payload)?;
+        let (body, rest) = take_canonical::<ModelBody<'a>>(payload).ok_or(ModelError::Malformed)?;
         // Version 3 appends the optional prior section after the body: a
         // tag byte (0 none, 1 some), then the prior, kept in place.
         let (prior, rest) = match (version == FORMAT_VERSION, rest.split_first()) {

@@ -5,7 +5,7 @@
 use crate::error::{Field, ModelError};
 use crate::format::{
     le_i32s, Activation, Layer, ModelBody, MAX_ABS_BIAS, MAX_IMAGE_SIDE, MAX_LATENT_DIM,
-    MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN,
+    MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN, MAX_SHIFT, MIN_SHIFT,
 };
 use crate::layout;
 
@@ -182,7 +182,7 @@ fn validate_layer(
     }
     for (channel, &s) in layer.shift.iter().enumerate() {
         let shift = s as i8;
-        if !(-31..=30).contains(&shift) {
+        if !(MIN_SHIFT..=MAX_SHIFT).contains(&shift) {
             return Err(ModelError::ShiftOutOfRange {
                 layer: index,
                 channel,

@@ -1,5 +1,5 @@
 //! The float decoder (`std` feature): the trained network in f32 weights,
-//! run in f64. It is what [`crate::quantize`] quantizes, and the reference
+//! run in f64. It is what [`crate::host::quantize`] quantizes, and the reference
 //! the integer decoder's quantization error is measured against.
 
 use std::vec::Vec;

@@ -17,10 +17,10 @@ use std::vec::Vec;
 use std::{fmt, format, vec};
 
 use crate::error::ModelError;
-pub use crate::float_decoder::{FloatDecoder, FloatLayer};
 use crate::format::{
     Activation, Layer, ModelBody, LATENT_FRAC_BITS, LOGIT_FRAC_BITS, MAX_ABS_BIAS,
 };
+pub use crate::host::float_decoder::{FloatDecoder, FloatLayer};
 use crate::model::Model;
 
 /// Why a float decoder could not be quantized.
@@ -126,7 +126,7 @@ pub struct QuantizedModel {
     /// Number of biases that had to be clamped to `[-2^28, 2^28]`.
     pub clamped_biases: usize,
     /// The latent prior written with the model (format version 3), if any.
-    pub prior: Option<crate::quantize_prior::OwnedPrior>,
+    pub prior: Option<crate::host::quantize_prior::OwnedPrior>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
