@@ -259,7 +259,8 @@ struct SampleArgs {
     /// Seed of the latent sampler (the runtime's LatentSampler).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output PNG (default: <run dir>/samples-<seed>.png).
+    /// Output PNG (default: <run dir>/samples-<seed>.png; with --model,
+    /// ./<model name>.samples-<seed>.png; none when only --idx is asked for).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Decode with the float decoder instead of the quantized one.
@@ -570,16 +571,29 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Sample(args) => {
-            let out = args.out.clone().unwrap_or_else(|| match &args.model {
-                Some(m) => m.with_extension(format!("samples-{}.png", args.seed)),
-                None => args
-                    .run
-                    .paths(&args.run.arch(cli.global.dataset).unwrap_or_else(|_| {
-                        trainer::arch::Arch::parse("mcu").expect("mcu is an architecture")
-                    }))
-                    .dir
-                    .join(format!("samples-{}.png", args.seed)),
-            });
+            // A command writes what it was asked for, where it was asked:
+            // the grid goes to --out; without --out, to the run's folder, or
+            // for --model to the current folder; and not at all when only
+            // --idx was asked for (a model's folder, such as the tracked
+            // models/, is never written to).
+            let out = match (&args.out, &args.idx, &args.model) {
+                (Some(out), _, _) => Some(out.clone()),
+                (None, Some(_), _) => None,
+                (None, None, Some(m)) => {
+                    let stem = m
+                        .file_stem()
+                        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+                    Some(PathBuf::from(format!("{stem}.samples-{}.png", args.seed)))
+                }
+                (None, None, None) => Some(
+                    args.run
+                        .paths(&args.run.arch(cli.global.dataset).unwrap_or_else(|_| {
+                            trainer::arch::Arch::parse("mcu").expect("mcu is an architecture")
+                        }))
+                        .dir
+                        .join(format!("samples-{}.png", args.seed)),
+                ),
+            };
             let digits = if args.float {
                 anyhow::ensure!(args.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
                 let arch = args.run.arch(cli.global.dataset)?;
@@ -613,8 +627,10 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 draw::device_samples(&model, args.seed, args.count, class)?
             };
-            images::save_grid(&out, &digits, 8, 2)?;
-            eprintln!("wrote {}", out.display());
+            if let Some(out) = &out {
+                images::save_grid(out, &digits, 8, 2)?;
+                eprintln!("wrote {}", out.display());
+            }
             if let Some(idx) = &args.idx {
                 let pixels: Vec<u8> = digits.concat();
                 let side = data::SIDE;
