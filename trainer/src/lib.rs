@@ -6,6 +6,7 @@ pub mod adam;
 pub mod arch;
 pub mod card;
 pub mod checkpoint;
+pub mod cli;
 pub mod data;
 pub mod draw;
 pub mod eval;

@@ -1,0 +1,221 @@
+//! What several commands share: the run, training and prior options, the
+//! model to judge or sample, and the judge's figures.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::builder::TypedValueParser as _;
+use clap::Args;
+
+use super::{workspace, Global};
+use crate::arch::Arch;
+use crate::checkpoint::{LrSchedule, TrainConfig};
+use crate::data::{self, DatasetKind};
+use crate::prior::{Covariance, PriorSpec};
+use crate::quantize;
+use crate::train::{self, RunPaths};
+use crate::vae::Dev;
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RunArgs {
+    /// Architecture: classic, mcu, or dec:LATENT-HIDDEN[-HIDDEN...]; a `+cond`
+    /// suffix (e.g. `mcu+cond`) makes it a conditional VAE on the digit labels.
+    #[arg(long, default_value = "mcu")]
+    pub(super) arch: String,
+    /// Run directory (default: runs/<arch name>).
+    #[arg(long)]
+    pub(super) run_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct TrainOpts {
+    /// Epochs in total (default: 10 for classic, 50 otherwise).
+    #[arg(long)]
+    pub(super) epochs: Option<usize>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=60000))]
+    pub(super) batch: u32,
+    /// Adam learning rate (default: 1e-3 for classic, as the PyTorch
+    /// example, 2e-3 otherwise).
+    #[arg(long)]
+    pub(super) lr: Option<f32>,
+    /// Learning-rate schedule (default: constant for classic, as the
+    /// PyTorch example, cosine otherwise).
+    #[arg(long, value_enum)]
+    pub(super) lr_schedule: Option<LrSchedule>,
+    /// Epochs of linear KL warm-up (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub(super) kl_warmup: usize,
+    /// Quantization-aware fine-tuning from this epoch on (0-based): the
+    /// decoder trains through its rounded weights (straight-through).
+    /// Default: the last 10 epochs, except for classic (none); pass the
+    /// epoch count to train without it.
+    #[arg(long)]
+    pub(super) qat_from: Option<usize>,
+    /// Bits per exported decoder weight: 8 (int8) or 4 (int4, two per byte;
+    /// the model is named <arch>-int4).
+    #[arg(long, default_value_t = 8, value_parser = clap::builder::PossibleValuesParser::new(["8", "4"]).map(|s| s.parse::<u8>().unwrap_or(8)))]
+    pub(super) weight_bits: u8,
+    /// Seed of everything random (initialisation, shuffling, noise).
+    #[arg(long, default_value_t = 1)]
+    pub(super) seed: u64,
+    /// Use only the first N training images (for quick experiments).
+    #[arg(long)]
+    pub(super) limit_train: Option<usize>,
+}
+
+/// Which latent prior goes into the model file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PriorChoice {
+    /// No prior: the device draws from N(0, I) (format version 2).
+    None,
+    /// Per-class Gaussian mixture, diagonal covariance.
+    Diag,
+    /// Per-class Gaussian mixture, full covariance.
+    Full,
+    /// N(0, I) for every class (for a conditional model, whose label picks
+    /// the class).
+    Standard,
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct PriorOpts {
+    /// Latent prior written into the model (format version 3): a Gaussian
+    /// mixture per class fitted to the encoder means, or none.
+    #[arg(long, value_enum, default_value_t = PriorChoice::Full)]
+    pub(super) prior: PriorChoice,
+    /// Gaussian components per class (k-means clusters).
+    #[arg(long, default_value_t = PriorSpec::DEFAULT.components, value_parser = clap::value_parser!(u8).range(1..=8).map(usize::from))]
+    pub(super) prior_components: usize,
+    /// Factor on the prior's standard deviations (below 1: nearer the class
+    /// centres), in (0, 4].
+    #[arg(long, default_value_t = PriorSpec::DEFAULT.temperature, value_parser = parse_temperature)]
+    pub(super) prior_temperature: f64,
+}
+
+/// A temperature in (0, 4], checked while the flags are parsed, before any
+/// data is loaded or any model trained.
+fn parse_temperature(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if t > 0.0 && t <= 4.0 {
+        Ok(t)
+    } else {
+        Err(format!("{t} is outside (0, 4]"))
+    }
+}
+
+impl PriorOpts {
+    pub(super) fn spec(&self) -> Result<Option<PriorSpec>> {
+        let covariance = match self.prior {
+            PriorChoice::None => return Ok(None),
+            PriorChoice::Diag => Covariance::Diag,
+            PriorChoice::Full => Covariance::Full,
+            PriorChoice::Standard => Covariance::Standard,
+        };
+        Ok(Some(PriorSpec {
+            components: self.prior_components,
+            covariance,
+            temperature: self.prior_temperature,
+        }))
+    }
+}
+
+impl RunArgs {
+    /// The architecture; on Fashion-MNIST its name (and so its run
+    /// directory and model files) gets a `-fashion` suffix, so the two
+    /// datasets never overwrite each other's results.
+    pub(super) fn arch(&self, dataset: DatasetKind) -> Result<Arch> {
+        let mut arch = Arch::parse(&self.arch)?;
+        if dataset == DatasetKind::Fashion {
+            arch.name.push_str("-fashion");
+        }
+        Ok(arch)
+    }
+    /// Where the digit judge is cached: `judge/` beside the run directory
+    /// (so `runs/judge` for the default runs).
+    pub(super) fn judge_dir(&self, paths: &RunPaths) -> PathBuf {
+        paths
+            .dir
+            .parent()
+            .map_or_else(|| PathBuf::from("judge"), |p| p.join("judge"))
+    }
+
+    pub(super) fn paths(&self, arch: &Arch) -> RunPaths {
+        RunPaths {
+            dir: self
+                .run_dir
+                .clone()
+                .unwrap_or_else(|| workspace().join("runs").join(&arch.name)),
+        }
+    }
+}
+
+impl TrainOpts {
+    pub(super) fn config(
+        &self,
+        arch: &Arch,
+        dataset: DatasetKind,
+        train_len: usize,
+    ) -> TrainConfig {
+        let recipe = train::default_recipe(arch);
+        let epochs = self.epochs.unwrap_or(recipe.epochs);
+        let default_qat = (recipe.qat_epochs > 0).then(|| epochs.saturating_sub(recipe.qat_epochs));
+        TrainConfig {
+            epochs,
+            batch: self.batch as usize,
+            lr: self.lr.unwrap_or(recipe.lr),
+            lr_schedule: self.lr_schedule.unwrap_or(recipe.schedule),
+            kl_warmup: self.kl_warmup,
+            seed: self.seed,
+            dataset: format!("{dataset:?}").to_lowercase(),
+            train_images: self.limit_train.unwrap_or(train_len).min(train_len),
+            qat_from: self.qat_from.or(default_qat),
+            weight_bits: self.weight_bits,
+        }
+    }
+}
+
+/// An exported model file, read with a clear error.
+pub(super) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading model file {}", path.display()))
+}
+
+/// The model to judge or sample: the given file, or the run's decoder
+/// quantized with the chosen prior (the run must exist).
+pub(super) fn model_bytes(
+    dev: &Dev,
+    global: &Global,
+    run: &RunArgs,
+    prior: &PriorOpts,
+    file: Option<&Path>,
+    train_set: &data::Dataset,
+) -> Result<Vec<u8>> {
+    if let Some(path) = file {
+        return read_model_file(path);
+    }
+    let arch = run.arch(global.dataset)?;
+    let (vae, state) = train::load_run(dev, &run.paths(&arch).dir)?;
+    quantize::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
+}
+
+/// The judge (cached in `judge_dir`) and its figures for `model`.
+pub(super) fn judge_figures(
+    dev: &Dev,
+    judge_dir: &Path,
+    model: &runtime::Model<'_>,
+    train_set: &data::Dataset,
+    test_set: &data::Dataset,
+    seed: u64,
+    per_class: usize,
+) -> Result<crate::judge::Judged> {
+    let (judge, card) = crate::judge::cached(
+        dev,
+        judge_dir,
+        Some(&workspace().join("models")),
+        train_set,
+        test_set,
+        1,
+        crate::judge::EPOCHS,
+    )?;
+    crate::judge::judge_model(&judge, &card, dev, model, test_set, seed, per_class)
+}

@@ -1,0 +1,62 @@
+//! `trainer judge`: judge digits drawn exactly as a device draws them with the digit classifier.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::builder::TypedValueParser as _;
+use clap::Args;
+
+use super::common::{judge_figures, model_bytes, PriorOpts, RunArgs};
+use super::{workspace, Global};
+use crate::vae::Dev;
+
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    prior: PriorOpts,
+    /// Judge this exported model file instead of a run's (no training needed).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Digits drawn per class on request (and ten times as many unconditionally).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|v| v as usize))]
+    count: usize,
+    /// Seed of the latent sampler.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the figures as JSON to this file too.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Runs `trainer judge`.
+pub(super) fn run(args: JudgeArgs, global: &Global, dev: &Dev) -> Result<()> {
+    let (train_set, test_set) = global.load()?;
+    let bytes = model_bytes(
+        dev,
+        global,
+        &args.run,
+        &args.prior,
+        args.model.as_deref(),
+        &train_set,
+    )?;
+    let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
+    let judge_dir = match &args.model {
+        Some(_) => workspace().join("runs/judge"),
+        None => args
+            .run
+            .judge_dir(&args.run.paths(&args.run.arch(global.dataset)?)),
+    };
+    let judged = judge_figures(
+        dev, &judge_dir, &model, &train_set, &test_set, args.seed, args.count,
+    )?;
+    print!("{}", judged.lines());
+    if let Some(path) = &args.json {
+        runtime::host::atomic_file::write_atomic_creating_dirs(
+            path,
+            serde_json::to_string_pretty(&judged)?.as_bytes(),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `trainer quality`: evaluate trained runs and write the quality table.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{workspace, Global};
+use crate::data::DatasetKind;
+use crate::vae::Dev;
+
+#[derive(Debug, Args)]
+pub(crate) struct QualityArgs {
+    /// Run directories to evaluate (each holds a finished checkpoint);
+    /// `DIR@4` evaluates the run with int4 weights.
+    #[arg(long, num_args = 1.., required = true)]
+    runs: Vec<String>,
+    /// Importance samples per test image for the IWAE bound.
+    #[arg(long, default_value_t = 100)]
+    iw_samples: usize,
+    /// Document whose table (between its markers) is rewritten.
+    #[arg(long, default_value = "docs/quality.md")]
+    doc: PathBuf,
+    /// Folder for the sample grids (one PNG per run).
+    #[arg(long, default_value = "docs/quality")]
+    grids: PathBuf,
+    /// Skip the digit judge (and the default class prior it judges).
+    #[arg(long)]
+    no_judge: bool,
+}
+
+/// Runs `trainer quality`.
+pub(super) fn run(args: QualityArgs, global: &Global, dev: &Dev) -> Result<()> {
+    let (train_set, test_set) = global.load()?;
+    let judge = if args.no_judge || global.dataset != DatasetKind::Mnist {
+        None
+    } else {
+        Some(crate::judge::cached(
+            dev,
+            &workspace().join("runs/judge"),
+            Some(&workspace().join("models")),
+            &train_set,
+            &test_set,
+            1,
+            crate::judge::EPOCHS,
+        )?)
+    };
+    for spec in &args.runs {
+        let (dir, bits) = crate::quality::parse_run_spec(spec)?;
+        eprintln!("evaluating {spec} ...");
+        let row = crate::quality::evaluate(
+            dev,
+            &dir,
+            bits,
+            &train_set,
+            &test_set,
+            args.iw_samples,
+            &args.grids,
+            judge.as_ref().map(|(j, c)| (j, c)),
+        )?;
+        eprintln!(
+            "  {}: {} bytes, quantized -ELBO {:.3}",
+            row.name, row.weight_bytes, row.quantized_nelbo
+        );
+        crate::quality::save_row(&row, &args.grids)?;
+    }
+    // The table holds every run evaluated so far (saved rows).
+    let rows = crate::quality::saved_rows(&args.grids)?;
+    let rel = crate::quality::pathdiff(&args.grids, args.doc.parent().unwrap_or(Path::new(".")));
+    let table = crate::quality::table(&rows, args.iw_samples, &rel);
+    print!("{table}");
+    crate::quality::write_doc(&args.doc, &table)?;
+    eprintln!(
+        "wrote {} and {} grids in {}",
+        args.doc.display(),
+        rows.len(),
+        args.grids.display()
+    );
+    Ok(())
+}
