@@ -24,6 +24,34 @@ use simulator::screen::{class_of, render_class, DisplayKind};
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// What the page is asked to show: display, seed, frame, digit.
+type Request = (DisplayKind, u64, u32, Option<&'static str>);
+
+/// One thing a person does on the page.
+enum Act {
+    /// Clicks the element (a button, a list entry); the page draws.
+    Click(&'static str),
+    /// Types text and Enter into a field; the page draws.
+    Type(&'static str, &'static str),
+    /// Presses a key; the page draws.
+    Press(&'static str),
+    /// Clicks the screen: moves the focus there, nothing is drawn.
+    Focus,
+}
+
+impl Act {
+    fn run(&self, b: &mut Browser) {
+        match *self {
+            Act::Click(selector) => and_draw(b, |b| b.click(selector)),
+            Act::Type(selector, text) => and_draw(b, |b| {
+                b.type_into(selector, &format!("{text}{ENTER}"), true)
+            }),
+            Act::Press(key) => and_draw(b, |b| b.press(key)),
+            Act::Focus => b.click("#screen"),
+        }
+    }
+}
+
 /// The canvas's pixels as RGB, carried out of the page as hex.
 fn canvas(b: &mut Browser) -> (u32, u32, Vec<u8>) {
     let value = b.run(
@@ -76,12 +104,7 @@ fn and_draw(b: &mut Browser, act: impl FnOnce(&mut Browser)) {
 }
 
 /// The canvas equals the host's drawing of this request, pixel for pixel.
-fn assert_same(
-    b: &mut Browser,
-    model: &[u8],
-    request: (DisplayKind, u64, u32, Option<&str>),
-    step: &str,
-) {
+fn assert_same(b: &mut Browser, model: &[u8], request: Request, step: &str) {
     let (kind, seed, frame, digit) = request;
     let (w, h, got) = canvas(b);
     assert_eq!(
@@ -167,71 +190,58 @@ fn the_page_draws_the_hosts_pixels_for_every_click_and_refuses_bad_models() {
         "buttons: any, 0 ... 9"
     );
 
-    // Buttons, as a person clicks them.
-    and_draw(&mut b, |b| b.click("#digits button[data-digit='7']"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Oled, 1, 0, Some("7")),
-        "click 7",
-    );
-    and_draw(&mut b, |b| b.click("#new"));
-    and_draw(&mut b, |b| b.click("#new"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Oled, 1, 2, Some("7")),
-        "new digits x2",
-    );
-    and_draw(&mut b, |b| {
-        b.type_into("#seed", &format!("42{ENTER}"), true)
-    });
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Oled, 42, 0, Some("7")),
-        "seed 42",
-    );
-    and_draw(&mut b, |b| b.click("#seed-next"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Oled, 43, 0, Some("7")),
-        "next seed",
-    );
-
-    // Another display kind, then keys.
-    and_draw(&mut b, |b| b.click("#display option[value='ssd1306']"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Ssd1306, 43, 0, Some("7")),
-        "SSD1306",
-    );
-    b.click("#screen"); // focus leaves the select, so keys reach the page
-    and_draw(&mut b, |b| b.press("3"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Ssd1306, 43, 0, Some("3")),
-        "key 3",
-    );
-    and_draw(&mut b, |b| b.press("n"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Ssd1306, 43, 1, Some("3")),
-        "key N",
-    );
-    and_draw(&mut b, |b| b.click("#display option[value='color']"));
-    b.click("#screen");
-    and_draw(&mut b, |b| b.press("a"));
-    assert_same(
-        &mut b,
-        model,
-        (DisplayKind::Color, 43, 0, None),
-        "colour, key A",
-    );
+    // Buttons, fields and keys, as a person uses them; after each step the
+    // canonical request (display, seed, frame, digit) the canvas must show.
+    use Act::{Click, Focus, Press, Type};
+    let steps: [(&str, &[Act], Request); 8] = [
+        (
+            "click 7",
+            &[Click("#digits button[data-digit='7']")],
+            (DisplayKind::Oled, 1, 0, Some("7")),
+        ),
+        (
+            "new digits x2",
+            &[Click("#new"), Click("#new")],
+            (DisplayKind::Oled, 1, 2, Some("7")),
+        ),
+        (
+            "seed 42",
+            &[Type("#seed", "42")],
+            (DisplayKind::Oled, 42, 0, Some("7")),
+        ),
+        (
+            "next seed",
+            &[Click("#seed-next")],
+            (DisplayKind::Oled, 43, 0, Some("7")),
+        ),
+        (
+            "SSD1306",
+            &[Click("#display option[value='ssd1306']")],
+            (DisplayKind::Ssd1306, 43, 0, Some("7")),
+        ),
+        // Focus leaves the list, so keys reach the page.
+        (
+            "key 3",
+            &[Focus, Press("3")],
+            (DisplayKind::Ssd1306, 43, 0, Some("3")),
+        ),
+        (
+            "key N",
+            &[Press("n")],
+            (DisplayKind::Ssd1306, 43, 1, Some("3")),
+        ),
+        (
+            "colour, key A",
+            &[Click("#display option[value='color']"), Focus, Press("a")],
+            (DisplayKind::Color, 43, 0, None),
+        ),
+    ];
+    for (step, acts, request) in steps {
+        for act in acts {
+            act.run(&mut b);
+        }
+        assert_same(&mut b, model, request, step);
+    }
 
     // The address bar keeps the state, so a link shows the same digits.
     let search = b.run("return location.search;", json!([]));
