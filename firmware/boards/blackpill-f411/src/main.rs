@@ -7,24 +7,17 @@
 //! ("any digit", then 0 to 9, shown at the top left) and draws new digits at
 //! once; otherwise a new frame of the same digit appears every 3 seconds.
 //!
-//! The board layer only: clocks, pins, I2C, the `ssd1306` driver. What is
+//! The board layer only: clocks, pins, I2C, the `ssd1306` driver; the
+//! program is `board_common::run_one_button`. What is
 //! drawn comes from `firmware_app`, the same code as the emulated board and
 //! the simulator; on this monochrome display the digits are dithered.
 #![no_std]
 #![no_main]
 
-use board_common::SCRATCH;
 use cortex_m_rt::entry;
-use embedded_graphics::prelude::*;
-use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use panic_halt as _;
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
 use stm32f4xx_hal::{pac, prelude::*, rcc::Config};
-
-/// Seed of the first frame; every frame continues the same sequence.
-const SEED: u64 = 1;
-/// Milliseconds between frames.
-const FRAME_MS: u32 = 3000;
 
 #[entry]
 fn main() -> ! {
@@ -52,23 +45,13 @@ fn main() -> ! {
         delay.delay_ms(500);
     }
 
-    let model = board_common::load_model(|error| {
-        let _ = draw_error(&mut display, error);
-        let _ = display.flush();
-    });
-    let Ok(mut gallery) = Gallery::<SCRATCH>::new(&model, SEED, display.size()) else {
-        loop {
-            cortex_m::asm::wfi();
-        }
-    };
-    loop {
-        let _ = gallery.draw_frame(&mut display);
-        let _ = display.flush();
-        wait_for_frame_or_click(
-            &mut gallery,
-            FRAME_MS,
-            || key.is_low(),
-            |ms| delay.delay_ms(ms),
-        );
-    }
+    // The button is active low.
+    board_common::run_one_button(
+        &mut display,
+        |d| {
+            let _ = d.flush();
+        },
+        || key.is_low(),
+        |ms| delay.delay_ms(ms),
+    )
 }

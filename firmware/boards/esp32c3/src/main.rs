@@ -9,29 +9,23 @@
 //! BOOT only after the firmware has started: held at reset it selects the
 //! ROM's download mode.)
 //!
-//! The board layer only: clocks, pins, I2C, the `ssd1306` driver. What is
+//! The board layer only: clocks, pins, I2C, the `ssd1306` driver; the
+//! program is `board_common::run_one_button`. What is
 //! drawn comes from `firmware_app`, the same code as the other boards, the
 //! simulator (`--display ssd1306`) and the web page; the runtime's portable
 //! kernel runs here, bit-exact with every other target.
 #![no_std]
 #![no_main]
 
-use board_common::{stay, SCRATCH};
-use embedded_graphics::prelude::*;
+use board_common::stay;
 use esp_hal::clock::CpuClock;
 use esp_hal::delay::Delay;
 use esp_hal::gpio::{Input, InputConfig, Pull};
 use esp_hal::i2c::master::{Config as I2cConfig, I2c};
 use esp_hal::time::Rate;
-use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use ssd1306::{prelude::*, I2CDisplayInterface, Ssd1306};
 
 esp_bootloader_esp_idf::esp_app_desc!();
-
-/// Seed of the first frame; every frame continues the same sequence.
-const SEED: u64 = 1;
-/// Milliseconds between frames.
-const FRAME_MS: u32 = 3000;
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
@@ -62,21 +56,13 @@ fn main() -> ! {
         delay.delay_millis(500);
     }
 
-    let model = board_common::load_model(|error| {
-        let _ = draw_error(&mut display, error);
-        let _ = display.flush();
-    });
-    let Ok(mut gallery) = Gallery::<SCRATCH>::new(&model, SEED, display.size()) else {
-        stay()
-    };
-    loop {
-        let _ = gallery.draw_frame(&mut display);
-        let _ = display.flush();
-        wait_for_frame_or_click(
-            &mut gallery,
-            FRAME_MS,
-            || boot.is_low(),
-            |ms| delay.delay_millis(ms),
-        );
-    }
+    // The button is active low.
+    board_common::run_one_button(
+        &mut display,
+        |d| {
+            let _ = d.flush();
+        },
+        || boot.is_low(),
+        |ms| delay.delay_millis(ms),
+    )
 }

@@ -8,18 +8,17 @@
 //! digit", then 0 to 9, shown at the top left) and draws new digits at
 //! once; otherwise a new frame of the same digit appears every 3 seconds.
 //!
-//! The board layer only: clocks, pins, I2C, the `ssd1306` driver. What is
+//! The board layer only: clocks, pins, I2C, the `ssd1306` driver; the
+//! program is `board_common::run_one_button`. What is
 //! drawn comes from `firmware_app`, the same code as the other boards, the
 //! simulator (`--display ssd1306`) and the web page; on this monochrome
 //! display the digits are dithered.
 #![no_std]
 #![no_main]
 
-use board_common::{stay, SCRATCH};
-use embedded_graphics::prelude::*;
+use board_common::stay;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::InputPin;
-use firmware_app::{draw_error, wait_for_frame_or_click, Gallery};
 use panic_halt as _;
 use rp2040_hal::{
     self as hal,
@@ -39,10 +38,6 @@ static BOOT2: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 
 /// The Pico's crystal.
 const XOSC_HZ: u32 = 12_000_000;
-/// Seed of the first frame; every frame continues the same sequence.
-const SEED: u64 = 1;
-/// Milliseconds between frames.
-const FRAME_MS: u32 = 3000;
 
 #[hal::entry]
 fn main() -> ! {
@@ -89,20 +84,13 @@ fn main() -> ! {
         timer.delay_ms(500);
     }
 
-    let model = board_common::load_model(|error| {
-        let _ = draw_error(&mut display, error);
-        let _ = display.flush();
-    });
-    let Ok(mut gallery) = Gallery::<SCRATCH>::new(&model, SEED, display.size()) else {
-        stay()
-    };
     // The button is active low; a failed read counts as not pressed.
-    let mut pressed = move || button.is_low().unwrap_or(false);
-    loop {
-        let _ = gallery.draw_frame(&mut display);
-        let _ = display.flush();
-        wait_for_frame_or_click(&mut gallery, FRAME_MS, &mut pressed, |ms| {
-            timer.delay_ms(ms)
-        });
-    }
+    board_common::run_one_button(
+        &mut display,
+        |d| {
+            let _ = d.flush();
+        },
+        move || button.is_low().unwrap_or(false),
+        |ms| timer.delay_ms(ms),
+    )
 }
