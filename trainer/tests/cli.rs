@@ -164,53 +164,31 @@ fn export_end_to_end_on_synthetic_data() {
     // Only the IDX file asked for: nothing is written beside the model
     // (models/ is tracked), and --model without --out writes to the
     // current folder.
-    let before: Vec<_> = std::fs::read_dir(&models)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
+    let listing = || -> Vec<_> {
+        let entries = std::fs::read_dir(&models).unwrap();
+        entries.map(|e| e.unwrap().file_name()).collect()
+    };
+    let sample_here = |extra: &[&std::ffi::OsStr]| {
+        let out = trainer()
+            .args(["sample", "--count", "4", "--model"])
+            .arg(models.join("dec4x16.postcard"))
+            .args(extra)
+            .current_dir(root.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+    };
+    let before = listing();
     let only_idx = root.path().join("only.idx");
-    let out = trainer()
-        .args(["sample", "--count", "4", "--model"])
-        .arg(models.join("dec4x16.postcard"))
-        .arg("--idx")
-        .arg(&only_idx)
-        .current_dir(root.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sample_here(&["--idx".as_ref(), only_idx.as_os_str()]);
     assert!(only_idx.exists());
-    let after: Vec<_> = std::fs::read_dir(&models)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(before, after, "sample wrote into the model's folder");
-    assert!(
-        !root.path().join("dec4x16.samples-1.png").exists(),
-        "a PNG nobody asked for"
-    );
-    let out = trainer()
-        .args(["sample", "--count", "4", "--model"])
-        .arg(models.join("dec4x16.postcard"))
-        .current_dir(root.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(root.path().join("dec4x16.samples-1.png").exists());
-    assert_eq!(
-        before,
-        std::fs::read_dir(&models)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(listing(), before, "sample wrote into the model's folder");
+    let default_png = root.path().join("dec4x16.samples-1.png");
+    assert!(!default_png.exists(), "a PNG nobody asked for");
+    sample_here(&[]);
+    assert!(default_png.exists());
+    assert_eq!(listing(), before);
     fails_with(
         trainer()
             .args(["sample", "--digit", "x", "--model"])
