@@ -6,7 +6,8 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use crate::vae::{Dense, Dev, Vae};
+use crate::layers::{Dense, Dev};
+use crate::vae::Vae;
 
 /// Adam hyper-parameters and state.
 #[derive(Debug, Clone)]

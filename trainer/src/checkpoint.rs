@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::Adam;
 use crate::arch::Arch;
-use crate::vae::{Dev, Vae};
+use crate::layers::Dev;
+use crate::vae::Vae;
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// How a run trains (fixed when it starts; `--resume` keeps it).

@@ -12,7 +12,8 @@ use crate::checkpoint::RunState;
 use crate::data::{Dataset, CLASSES, PIXELS};
 use crate::eval::HOST_SCRATCH;
 use crate::images;
-use crate::vae::{Dev, Vae};
+use crate::layers::Dev;
+use crate::vae::Vae;
 
 /// `n` digits exactly as a device draws them: `LatentSampler::new(seed)`,
 /// one latent after another ([`LatentSampler::draw`]: from the model's prior

@@ -9,12 +9,13 @@ use runtime::{Decoder, Latent, Model};
 use crate::data::{Dataset, PIXELS};
 use rayon::prelude::*;
 
+use crate::layers::Dev;
 use crate::objective::{
     self, bce_of_logits, bce_of_quantized_logits, iwae_nats, log_prior_over_posterior,
     reparameterize,
 };
 use crate::rng::{normals, rng_for, Stream};
-use crate::vae::{Dev, Vae};
+use crate::vae::Vae;
 
 /// Scratch capacity of the runtime decoder used on the host.
 pub const HOST_SCRATCH: usize = 4096;

@@ -15,9 +15,10 @@ use crate::data::Dataset;
 use crate::draw::{device_samples, digit_rows};
 use crate::eval;
 use crate::images;
+use crate::layers::Dev;
 use crate::prior::PriorSpec;
 use crate::quantize::{fitted_prior, model_name, quantize_decoder};
-use crate::vae::{Dev, Vae};
+use crate::vae::Vae;
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Files written by an export.

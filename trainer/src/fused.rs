@@ -13,7 +13,7 @@
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use crate::vae::{Dev, Mat};
+use crate::layers::{Dev, Mat};
 
 /// `sum over rows and columns of BCE(logits, targets)`, with
 /// `BCE(l, t) = max(l, 0) - l t + ln(1 + exp(-|l|))` (dfdx's formula) and

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::Adam;
 use crate::data::{Dataset, SIDE};
+use crate::layers::{Dense, Dev, Mat};
 use crate::rng::{rng_for, Stream};
-use crate::vae::{Dense, Dev, Mat};
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Channels of the first convolution.

@@ -14,6 +14,7 @@ pub mod export;
 pub mod fused;
 pub mod images;
 pub mod judge;
+pub mod layers;
 pub mod objective;
 pub mod prior;
 pub mod quality;

@@ -13,7 +13,8 @@ use crate::data::PIXELS;
 use crate::fused;
 use crate::sparse::SparseRows;
 
-use crate::vae::{Dev, Mat, Vae};
+use crate::layers::{Dev, Mat};
+use crate::vae::Vae;
 
 /// Per-image averages of one batch's loss terms.
 #[derive(Debug, Clone, Copy, Default)]

@@ -11,7 +11,7 @@ use runtime::Model;
 
 use crate::checkpoint::LrSchedule;
 use crate::data::Dataset;
-use crate::vae::Dev;
+use crate::layers::Dev;
 use crate::{draw, eval, images, quantize, train};
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 

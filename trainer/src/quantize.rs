@@ -13,9 +13,10 @@ use runtime::host::quantize_prior::OwnedPrior;
 use crate::checkpoint::RunState;
 use crate::data::{Dataset, SIDE};
 use crate::eval;
+use crate::layers::Dev;
 use crate::prior::{self, PriorSpec};
 use crate::rng::{normals, rng_for, Stream};
-use crate::vae::{Dev, Vae};
+use crate::vae::Vae;
 
 /// The decoder's float weights in the runtime quantizer's form.
 pub fn float_decoder(vae: &Vae) -> FloatDecoder {

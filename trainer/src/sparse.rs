@@ -25,7 +25,7 @@ use std::sync::Arc;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use crate::vae::{Dense, Dev, Mat};
+use crate::layers::{Dense, Dev, Mat};
 
 /// A batch of rows stored by their nonzero entries (compressed sparse rows).
 #[derive(Debug, Clone, PartialEq)]

@@ -14,10 +14,11 @@ use crate::arch::Arch;
 use crate::checkpoint::{self, EpochMetrics, LrSchedule, RunState, TrainConfig};
 use crate::data::Dataset;
 use crate::eval;
+use crate::layers::Dev;
 use crate::objective;
 use crate::quantize::fake_quantize_decoder;
 use crate::rng::{normals, rng_for, Stream};
-use crate::vae::{Dev, Vae};
+use crate::vae::Vae;
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// How an architecture trains when the command line does not say.

@@ -4,7 +4,7 @@
 
 use trainer::data::{Dataset, PIXELS};
 use trainer::judge::{score, Judge, CLASSES};
-use trainer::vae::Dev;
+use trainer::layers::Dev;
 
 /// A probability vector with `p` on class `k` and the rest spread evenly.
 fn peaked(k: usize, p: f32) -> [f32; CLASSES] {

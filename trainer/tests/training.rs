@@ -11,8 +11,9 @@ use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
+use trainer::layers::Dev;
 use trainer::train::{self, RunPaths, TrainRequest};
-use trainer::vae::{Dev, Vae};
+use trainer::vae::Vae;
 use trainer::{export, quantize};
 
 fn tiny_arch() -> Arch {

@@ -11,10 +11,10 @@ use super::{workspace, Global};
 use crate::arch::Arch;
 use crate::checkpoint::{LrSchedule, TrainConfig};
 use crate::data::{self, DatasetKind};
+use crate::layers::Dev;
 use crate::prior::{Covariance, PriorSpec};
 use crate::quantize;
 use crate::train::{self, RunPaths};
-use crate::vae::Dev;
 
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {

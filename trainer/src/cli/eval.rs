@@ -5,8 +5,8 @@ use clap::Args;
 
 use super::common::{judge_figures, PriorOpts, RunArgs};
 use super::Global;
+use crate::layers::Dev;
 use crate::train::{self};
-use crate::vae::Dev;
 use crate::{draw, eval, quantize};
 
 #[derive(Debug, Args)]

@@ -9,8 +9,8 @@ use clap::Args;
 use super::common::{judge_figures, PriorOpts, RunArgs, TrainOpts};
 use super::{workspace, Global};
 use crate::data::DatasetKind;
+use crate::layers::Dev;
 use crate::train::{self, TrainRequest};
-use crate::vae::Dev;
 use crate::{draw, export};
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::common::{judge_figures, model_bytes, PriorOpts, RunArgs};
 use super::{workspace, Global};
-use crate::vae::Dev;
+use crate::layers::Dev;
 
 #[derive(Debug, Args)]
 pub(crate) struct JudgeArgs {

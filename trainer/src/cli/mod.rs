@@ -17,7 +17,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::{self, DatasetKind};
-use crate::vae::Dev;
+use crate::layers::Dev;
 
 /// Train a VAE on handwritten digits and export its decoder for microcontrollers.
 #[derive(Debug, Parser)]

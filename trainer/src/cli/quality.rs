@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{workspace, Global};
 use crate::data::DatasetKind;
-use crate::vae::Dev;
+use crate::layers::Dev;
 
 #[derive(Debug, Args)]
 pub(crate) struct QualityArgs {

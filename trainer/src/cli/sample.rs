@@ -8,8 +8,8 @@ use clap::Args;
 use super::common::{model_bytes, read_model_file, PriorOpts, RunArgs};
 use super::Global;
 use crate::data::{self};
+use crate::layers::Dev;
 use crate::train::{self};
-use crate::vae::Dev;
 use crate::{draw, images};
 
 #[derive(Debug, Args)]

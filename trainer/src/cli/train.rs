@@ -5,8 +5,8 @@ use clap::Args;
 
 use super::common::{RunArgs, TrainOpts};
 use super::Global;
+use crate::layers::Dev;
 use crate::train::{self, TrainRequest};
-use crate::vae::Dev;
 
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
