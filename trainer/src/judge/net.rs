@@ -1,0 +1,287 @@
+//! The judge's network (LeNet-like, see the module above), its training
+//! with augmentation, its probabilities and its bytes.
+
+use anyhow::{ensure, Context, Result};
+use dfdx::prelude::*;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::{Image, CLASSES};
+use crate::adam::Adam;
+use crate::data::{Dataset, SIDE};
+use crate::layers::{Dense, Dev, Mat};
+use crate::rng::{rng_for, Stream};
+
+/// Channels of the first convolution.
+const CHANNELS: usize = 16;
+/// Channels of the second convolution.
+const CHANNELS2: usize = 32;
+/// Kernel side.
+const K: usize = 5;
+/// Side of the first convolution's output (valid convolution).
+const CONV: usize = SIDE - K + 1;
+/// Side after the first 2x2 pooling.
+const POOLED: usize = CONV / 2;
+/// Side of the second convolution's output.
+const CONV2: usize = POOLED - K + 1;
+/// Side after the second pooling.
+const POOLED2: usize = CONV2 / 2;
+/// Hidden units of the dense layer.
+const HIDDEN: usize = 128;
+/// Epochs the cached judge is trained for.
+pub const EPOCHS: usize = 6;
+/// Factor on the learning rate after each epoch.
+const LR_DECAY: f32 = 0.7;
+/// Largest shift, in pixels, of a training image (augmentation).
+const MAX_SHIFT: i32 = 1;
+/// File magic of the cached weights.
+const MAGIC: &[u8; 8] = b"JUDGE\0v2";
+
+/// The classifier's parameters.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    conv: Dense,
+    conv2: Dense,
+    hidden: Dense,
+    out: Dense,
+}
+
+/// Image patches of a batch: per image, per pooled cell, per window cell,
+/// the 25 pixels under the kernel, scaled to [0, 1].
+fn patches(images: &[&Image]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(images.len() * CONV * CONV * K * K);
+    for img in images {
+        for py in 0..POOLED {
+            for px in 0..POOLED {
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let (y, x) = (2 * py + dy, 2 * px + dx);
+                    for ky in 0..K {
+                        for kx in 0..K {
+                            let p = img.get((y + ky) * SIDE + x + kx).copied().unwrap_or(0);
+                            out.push(f32::from(p) / 255.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// For the second convolution: per image, per pooled cell, per window
+/// cell, per kernel position, the row of the first pooled map it reads.
+fn second_patches(batch: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(batch * CONV2 * CONV2 * K * K);
+    for b in 0..batch {
+        for py in 0..POOLED2 {
+            for px in 0..POOLED2 {
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let (y, x) = (2 * py + dy, 2 * px + dx);
+                    for ky in 0..K {
+                        for kx in 0..K {
+                            out.push(b * POOLED * POOLED + (y + ky) * POOLED + x + kx);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Judge {
+    /// A freshly initialised judge.
+    pub fn new(dev: &Dev, seed: u64) -> Self {
+        let mut rng = rng_for(seed, Stream::JudgeInit, 0);
+        Judge {
+            conv: Dense::new(dev, &mut rng, K * K, CHANNELS),
+            conv2: Dense::new(dev, &mut rng, K * K * CHANNELS, CHANNELS2),
+            hidden: Dense::new(dev, &mut rng, POOLED2 * POOLED2 * CHANNELS2, HIDDEN),
+            out: Dense::new(dev, &mut rng, HIDDEN, CLASSES),
+        }
+    }
+
+    fn layers_mut(&mut self) -> Vec<&mut Dense> {
+        vec![
+            &mut self.conv,
+            &mut self.conv2,
+            &mut self.hidden,
+            &mut self.out,
+        ]
+    }
+
+    /// Logits for a batch of images, given their patches.
+    fn logits<T: Tape<f32, Dev> + Merge<NoneTape>>(
+        &self,
+        dev: &Dev,
+        p: Mat<T>,
+        batch: usize,
+    ) -> Mat<T> {
+        let h = self.conv.forward(p).relu();
+        let windows = batch * POOLED * POOLED;
+        // Rows (image, y, x) of the 12 x 12 map, CHANNELS columns.
+        let pooled = h
+            .reshape_like(&(windows, 4, CHANNELS))
+            .max::<(usize, usize), Axis<1>>();
+        let idx = dev.tensor_from_vec(second_patches(batch), (batch * CONV2 * CONV2 * K * K,));
+        let gathered: Mat<T> = pooled.gather(idx);
+        let p2 = gathered.reshape_like(&(batch * CONV2 * CONV2, K * K * CHANNELS));
+        let h2 = self.conv2.forward(p2).relu();
+        let pooled2 = h2
+            .reshape_like(&(batch * POOLED2 * POOLED2, 4, CHANNELS2))
+            .max::<(usize, usize), Axis<1>>();
+        let flat = pooled2.reshape_like(&(batch, POOLED2 * POOLED2 * CHANNELS2));
+        self.out.forward(self.hidden.forward(flat).relu())
+    }
+
+    /// Class probabilities (softmax) of each image, in batches.
+    pub fn probabilities(&self, dev: &Dev, images: &[&Image]) -> Vec<[f32; CLASSES]> {
+        let mut out = Vec::with_capacity(images.len());
+        for chunk in images.chunks(500) {
+            let p = patches(chunk);
+            let rows = chunk.len() * CONV * CONV;
+            let logits = self.logits(dev, dev.tensor_from_vec(p, (rows, K * K)), chunk.len());
+            let probs = logits.softmax::<Axis<1>>().as_vec();
+            for row in probs.chunks_exact(CLASSES) {
+                let mut a = [0.0; CLASSES];
+                a.copy_from_slice(row);
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    /// Top-1 accuracy on a labelled set.
+    pub fn accuracy(&self, dev: &Dev, data: &Dataset) -> f64 {
+        let images: Vec<&Image> = (0..data.len()).map(|i| data.image(i)).collect();
+        let probs = self.probabilities(dev, &images);
+        let right = probs
+            .iter()
+            .zip(&data.labels)
+            .filter(|(p, &l)| top(p) == usize::from(l))
+            .count();
+        right as f64 / data.len().max(1) as f64
+    }
+
+    /// Trains a judge: Adam (lr 1e-3, times 0.7 after each epoch), batch 64,
+    /// cross-entropy, each image shifted by up to one pixel in each
+    /// direction (a seeded draw per image and epoch).
+    pub fn train(dev: &Dev, train: &Dataset, epochs: usize, seed: u64) -> Judge {
+        let mut judge = Judge::new(dev, seed);
+        let mut adam = Adam::for_layers(
+            &[&judge.conv, &judge.conv2, &judge.hidden, &judge.out],
+            1e-3,
+        );
+        for epoch in 0..epochs {
+            adam.lr = 1e-3 * LR_DECAY.powi(epoch as i32);
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            order.shuffle(&mut rng_for(seed, Stream::JudgeShuffle, epoch as u64));
+            let (mut sum, mut seen) = (0.0f64, 0usize);
+            let mut shifts = rng_for(seed, Stream::JudgeShift, epoch as u64);
+            for chunk in order.chunks(64) {
+                let shifted: Vec<Vec<u8>> = chunk
+                    .iter()
+                    .map(|&i| {
+                        let (dy, dx) = (
+                            shifts.gen_range(-MAX_SHIFT..=MAX_SHIFT),
+                            shifts.gen_range(-MAX_SHIFT..=MAX_SHIFT),
+                        );
+                        shift(train.image(i), dy, dx)
+                    })
+                    .collect();
+                let images: Vec<&Image> = shifted.iter().map(Vec::as_slice).collect();
+                let rows = chunk.len() * CONV * CONV;
+                let p = dev.tensor_from_vec(patches(&images), (rows, K * K));
+                let mut onehot = vec![0.0f32; chunk.len() * CLASSES];
+                for (r, &i) in chunk.iter().enumerate() {
+                    onehot[r * CLASSES + usize::from(train.labels[i])] = 1.0;
+                }
+                let y = dev.tensor_from_vec(onehot, (chunk.len(), CLASSES));
+                let logits = judge.logits(
+                    dev,
+                    p.put_tape(OwnedTape::<f32, Dev>::default()),
+                    chunk.len(),
+                );
+                let loss = cross_entropy_with_logits_loss(logits, y);
+                sum += f64::from(loss.array()) * chunk.len() as f64;
+                seen += chunk.len();
+                let mut grads = loss.backward();
+                adam.step_layers(judge.layers_mut(), &mut grads);
+            }
+            eprintln!(
+                "judge epoch {}/{epochs}: train cross-entropy {:.4}",
+                epoch + 1,
+                sum / seen as f64
+            );
+        }
+        judge
+    }
+
+    /// The weights as bytes (magic, then per layer inputs, outputs as u32
+    /// and the weights and biases as f32, all little-endian).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for d in [&self.conv, &self.conv2, &self.hidden, &self.out] {
+            let (i, o) = d.shape();
+            out.extend_from_slice(&(i as u32).to_le_bytes());
+            out.extend_from_slice(&(o as u32).to_le_bytes());
+            for v in d.w.as_vec().into_iter().chain(d.b.as_vec()) {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads weights written by [`Judge::to_bytes`].
+    pub fn from_bytes(dev: &Dev, bytes: &[u8]) -> Result<Judge> {
+        ensure!(bytes.starts_with(MAGIC), "not a judge weights file");
+        let mut judge = Judge::new(dev, 0);
+        let mut at = MAGIC.len();
+        for d in judge.layers_mut() {
+            let (i, o) = d.shape();
+            let head = bytes.get(at..at + 8).context("judge weights truncated")?;
+            let fi = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let fo = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+            ensure!(
+                (fi, fo) == (i, o),
+                "judge layer is {fi}x{fo}, expected {i}x{o}"
+            );
+            at += 8;
+            let n = i * o + o;
+            let data = bytes
+                .get(at..at + 4 * n)
+                .context("judge weights truncated")?;
+            let v: Vec<f32> = data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            d.w.copy_from(&v[..i * o]);
+            d.b.copy_from(&v[i * o..]);
+            at += 4 * n;
+        }
+        ensure!(at == bytes.len(), "judge weights file has trailing bytes");
+        Ok(judge)
+    }
+}
+
+/// `img` moved by `dy` rows and `dx` columns, zeros shifted in.
+fn shift(img: &Image, dy: i32, dx: i32) -> Vec<u8> {
+    let side = SIDE as i32;
+    let mut out = vec![0u8; SIDE * SIDE];
+    for y in 0..side {
+        for x in 0..side {
+            let (sy, sx) = (y - dy, x - dx);
+            if (0..side).contains(&sy) && (0..side).contains(&sx) {
+                out[(y * side + x) as usize] = img[(sy * side + sx) as usize];
+            }
+        }
+    }
+    out
+}
+
+/// Index of the largest probability.
+pub fn top(p: &[f32; CLASSES]) -> usize {
+    (0..CLASSES)
+        .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+        .unwrap_or(0)
+}
