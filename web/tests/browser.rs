@@ -93,6 +93,15 @@ fn draws(b: &mut Browser) -> u64 {
     value.as_u64().unwrap_or(0)
 }
 
+/// Opens the page at `url` and waits for its first drawing.
+fn open_page(b: &mut Browser, url: &str) {
+    b.open(url);
+    b.wait_for(
+        "return Number(document.body.dataset.draws || 0) >= 1;",
+        WAIT,
+    );
+}
+
 /// Does `act`, then waits for the page to draw.
 fn and_draw(b: &mut Browser, act: impl FnOnce(&mut Browser)) {
     let before = draws(b);
@@ -170,11 +179,7 @@ fn the_page_draws_the_hosts_pixels_for_every_click_and_refuses_bad_models() {
     let mut b = Browser::start();
 
     // The address bar picks the first screen.
-    b.open(&format!("{base}/?display=oled&seed=1"));
-    b.wait_for(
-        "return Number(document.body.dataset.draws || 0) >= 1;",
-        WAIT,
-    );
+    open_page(&mut b, &format!("{base}/?display=oled&seed=1"));
     assert_same(
         &mut b,
         model,
@@ -246,10 +251,9 @@ fn the_page_draws_the_hosts_pixels_for_every_click_and_refuses_bad_models() {
     // The address bar keeps the state, so a link shows the same digits.
     let search = b.run("return location.search;", json!([]));
     assert_eq!(search, json!("?display=color&seed=43"));
-    b.open(&format!("{base}/?display=color&seed=5&digit=0&frame=3"));
-    b.wait_for(
-        "return Number(document.body.dataset.draws || 0) >= 1;",
-        WAIT,
+    open_page(
+        &mut b,
+        &format!("{base}/?display=color&seed=5&digit=0&frame=3"),
     );
     assert_same(
         &mut b,
@@ -325,11 +329,7 @@ fn the_page_draws_the_hosts_pixels_for_every_click_and_refuses_bad_models() {
     }
 
     if std::env::var("UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
-        b.open(&format!("{base}/?display=oled&seed=1&digit=7"));
-        b.wait_for(
-            "return Number(document.body.dataset.draws || 0) >= 1;",
-            WAIT,
-        );
+        open_page(&mut b, &format!("{base}/?display=oled&seed=1&digit=7"));
         let png = b.screenshot();
         std::fs::write(workspace().join("docs/images/web-page.png"), png).unwrap();
     }
