@@ -83,6 +83,17 @@ impl RunPaths {
     }
 }
 
+/// How `train` treats a checkpoint already in the run's folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Start a new run; refuse if the folder holds a checkpoint.
+    Fresh,
+    /// Continue from the checkpoint (a new run if there is none).
+    Resume,
+    /// Start a new run, replacing any checkpoint.
+    Overwrite,
+}
+
 /// What `train` was asked to do.
 pub struct TrainRequest<'a> {
     /// Architecture.
@@ -91,10 +102,6 @@ pub struct TrainRequest<'a> {
     pub config: TrainConfig,
     /// Where the run lives.
     pub paths: RunPaths,
-    /// Continue from the checkpoint in `paths`.
-    pub resume: bool,
-    /// Replace an existing checkpoint instead of refusing.
-    pub overwrite: bool,
     /// Training images.
     pub train: &'a Dataset,
     /// Test images (metrics after each epoch).
@@ -124,11 +131,12 @@ fn write_metrics(paths: &RunPaths, history: &[EpochMetrics]) -> Result<()> {
     )?)
 }
 
-/// Trains (or resumes) a run and returns the model and its state.
-pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
+/// Trains (or resumes, see [`Start`]) a run and returns the model and its
+/// state.
+pub fn train(dev: &Dev, req: TrainRequest<'_>, start: Start) -> Result<(Vae, RunState)> {
     let ckpt = req.paths.checkpoint();
-    let (mut vae, mut adam, mut state) = if ckpt.exists() && !req.overwrite {
-        if !req.resume {
+    let (mut vae, mut adam, mut state) = if ckpt.exists() && start != Start::Overwrite {
+        if start == Start::Fresh {
             bail!(
                 "{} already holds a checkpoint; pass --resume to continue it or --overwrite to start over",
                 req.paths.dir.display()
@@ -277,8 +285,8 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
 }
 
 /// The run of `req`, trained first when it has no finished checkpoint
-/// (resumed when it has a partial one), saying which. `req.resume` and
-/// `req.overwrite` are not consulted: a finished run is never retrained.
+/// (resumed when it has a partial one), saying which: a finished run is
+/// never retrained.
 pub fn ensure_trained(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
     let dir = req.paths.dir.clone();
     let existing = if req.paths.checkpoint().exists() {
@@ -303,14 +311,12 @@ pub fn ensure_trained(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState
                     req.arch.name
                 );
             }
-            train(
-                dev,
-                TrainRequest {
-                    resume: existing.is_some(),
-                    overwrite: false,
-                    ..req
-                },
-            )
+            let start = if existing.is_some() {
+                Start::Resume
+            } else {
+                Start::Fresh
+            };
+            train(dev, req, start)
         }
     }
 }

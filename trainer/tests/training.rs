@@ -12,7 +12,7 @@ use trainer::arch::Arch;
 use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
 use trainer::layers::Dev;
-use trainer::train::{self, RunPaths, TrainRequest};
+use trainer::train::{self, RunPaths, Start, TrainRequest};
 use trainer::vae::Vae;
 use trainer::{export, quantize};
 
@@ -67,11 +67,10 @@ fn try_run(
             paths: RunPaths {
                 dir: dir.to_owned(),
             },
-            resume,
-            overwrite: false,
             train: train_set,
             test: test_set,
         },
+        if resume { Start::Resume } else { Start::Fresh },
     )
 }
 
@@ -309,11 +308,10 @@ fn quantization_aware_fine_tuning_trains_and_is_reproducible() {
                 paths: RunPaths {
                     dir: dir.to_owned(),
                 },
-                resume: false,
-                overwrite: false,
                 train: &train_set,
                 test: &test_set,
             },
+            Start::Fresh,
         )
         .unwrap()
     };
@@ -398,11 +396,10 @@ fn conditional_model_exports_its_label_through_the_prior() {
             paths: RunPaths {
                 dir: dir.path().to_owned(),
             },
-            resume: false,
-            overwrite: false,
             train: &train_set,
             test: &test_set,
         },
+        Start::Fresh,
     )
     .unwrap();
     assert_eq!(vae.enc[0].shape(), (784 + 10, 64));

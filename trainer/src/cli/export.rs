@@ -44,8 +44,6 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
             arch,
             config,
             paths: paths.clone(),
-            resume: true,
-            overwrite: false,
             train: &train_set,
             test: &test_set,
         },

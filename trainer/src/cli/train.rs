@@ -6,7 +6,7 @@ use clap::Args;
 use super::common::{RunArgs, TrainOpts};
 use super::Global;
 use crate::layers::Dev;
-use crate::train::{self, TrainRequest};
+use crate::train::{self, Start, TrainRequest};
 
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
@@ -34,10 +34,13 @@ pub(super) fn run(args: TrainArgs, global: &Global, dev: &Dev) -> Result<()> {
             arch,
             config,
             paths,
-            resume: args.resume,
-            overwrite: args.overwrite,
             train: &train_set,
             test: &test_set,
+        },
+        match (args.resume, args.overwrite) {
+            (true, _) => Start::Resume,
+            (_, true) => Start::Overwrite,
+            _ => Start::Fresh,
         },
     )?;
     Ok(())
