@@ -40,10 +40,7 @@ pub struct ExportFiles {
 /// models folder): its row and its rank by quantized -ELBO among the rows
 /// with at most 64 KB of weights. `None` if the table has no row of that name.
 fn quality_position(models_dir: &Path, name: &str) -> Option<QualityPosition> {
-    let grids = models_dir
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("docs/quality");
+    let grids = crate::folders::quality_rows(models_dir);
     let rows = crate::quality::saved_rows(&grids).ok()?;
     let row = rows.iter().find(|r| r.name == name)?;
     let small: Vec<_> = rows.iter().filter(|r| r.weight_bytes <= 65_536).collect();
@@ -53,7 +50,7 @@ fn quality_position(models_dir: &Path, name: &str) -> Option<QualityPosition> {
         .count()
         + 1;
     Some(QualityPosition {
-        table: "docs/quality.md".into(),
+        table: crate::folders::QUALITY_DOC.into(),
         row: QualityRow {
             decoder: row.decoder.clone(),
             training: row.training.clone(),

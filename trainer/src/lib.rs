@@ -11,6 +11,7 @@ pub mod data;
 pub mod draw;
 pub mod eval;
 pub mod export;
+pub mod folders;
 pub mod fused;
 pub mod images;
 pub mod judge;

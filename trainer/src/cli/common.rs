@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::builder::TypedValueParser as _;
 use clap::Args;
 
-use super::{workspace, Global};
+use super::Global;
 use crate::arch::Arch;
 use crate::checkpoint::{LrSchedule, TrainConfig};
 use crate::data::{self, DatasetKind};
@@ -131,21 +131,12 @@ impl RunArgs {
         }
         Ok(arch)
     }
-    /// Where the digit judge is cached: `judge/` beside the run directory
-    /// (so `runs/judge` for the default runs).
-    pub(super) fn judge_dir(&self, paths: &RunPaths) -> PathBuf {
-        paths
-            .dir
-            .parent()
-            .map_or_else(|| PathBuf::from("judge"), |p| p.join("judge"))
-    }
-
     pub(super) fn paths(&self, arch: &Arch) -> RunPaths {
         RunPaths {
             dir: self
                 .run_dir
                 .clone()
-                .unwrap_or_else(|| workspace().join("runs").join(&arch.name)),
+                .unwrap_or_else(|| crate::folders::run(&arch.name)),
         }
     }
 }
@@ -211,7 +202,7 @@ pub(super) fn judge_figures(
     let (judge, card) = crate::judge::cached(
         dev,
         judge_dir,
-        Some(&workspace().join("models")),
+        Some(&crate::folders::models()),
         train_set,
         test_set,
         1,

@@ -56,7 +56,7 @@ pub(super) fn run(args: EvalArgs, global: &Global, dev: &Dev) -> Result<()> {
     draw::draw_pictures(dev, &vae, &state, &model, &test_set, &paths.dir)?;
     let judged = judge_figures(
         dev,
-        &args.run.judge_dir(&paths),
+        &crate::folders::judge_cache_beside(&paths.dir),
         &model,
         &train_set,
         &test_set,

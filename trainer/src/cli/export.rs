@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::common::{judge_figures, PriorOpts, RunArgs, TrainOpts};
-use super::{workspace, Global};
+use super::Global;
 use crate::data::DatasetKind;
 use crate::layers::Dev;
 use crate::train::{self, TrainRequest};
@@ -48,13 +48,11 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
             test: &test_set,
         },
     )?;
-    let models_dir = args
-        .models_dir
-        .unwrap_or_else(|| workspace().join("models"));
+    let models_dir = args.models_dir.unwrap_or_else(crate::folders::models);
     let prior_spec = args.prior.spec()?;
     // The judge's figures go into the model card; `export` calls
     // it on the model it writes.
-    let judge_dir = args.run.judge_dir(&paths);
+    let judge_dir = crate::folders::judge_cache_beside(&paths.dir);
     let judge = |model: &runtime::Model<'_>| {
         let judged = judge_figures(
             dev,

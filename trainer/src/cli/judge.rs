@@ -7,7 +7,7 @@ use clap::builder::TypedValueParser as _;
 use clap::Args;
 
 use super::common::{judge_figures, model_bytes, PriorOpts, RunArgs};
-use super::{workspace, Global};
+use super::Global;
 use crate::layers::Dev;
 
 #[derive(Debug, Args)]
@@ -43,10 +43,10 @@ pub(super) fn run(args: JudgeArgs, global: &Global, dev: &Dev) -> Result<()> {
     )?;
     let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
     let judge_dir = match &args.model {
-        Some(_) => workspace().join("runs/judge"),
-        None => args
-            .run
-            .judge_dir(&args.run.paths(&args.run.arch(global.dataset)?)),
+        Some(_) => crate::folders::judge_cache(),
+        None => {
+            crate::folders::judge_cache_beside(&args.run.paths(&args.run.arch(global.dataset)?).dir)
+        }
     };
     let judged = judge_figures(
         dev, &judge_dir, &model, &train_set, &test_set, args.seed, args.count,

@@ -11,7 +11,7 @@ mod quality;
 mod sample;
 mod train;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -64,18 +64,11 @@ pub(crate) enum Command {
     Quality(quality::QualityArgs),
 }
 
-/// The workspace root (parent of this crate's folder).
-pub(crate) fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
 impl Global {
     pub(super) fn dir(&self) -> (PathBuf, bool) {
         match &self.data_dir {
             Some(d) => (d.clone(), false),
-            None => (self.dataset.default_dir(&workspace()), true),
+            None => (self.dataset.default_dir(&crate::folders::workspace()), true),
         }
     }
 

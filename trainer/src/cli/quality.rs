@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 
-use super::{workspace, Global};
+use super::Global;
 use crate::data::DatasetKind;
+use crate::folders;
 use crate::layers::Dev;
 
 #[derive(Debug, Args)]
@@ -18,12 +19,14 @@ pub(crate) struct QualityArgs {
     /// Importance samples per test image for the IWAE bound.
     #[arg(long, default_value_t = 100)]
     iw_samples: usize,
-    /// Document whose table (between its markers) is rewritten.
-    #[arg(long, default_value = "docs/quality.md")]
-    doc: PathBuf,
-    /// Folder for the sample grids (one PNG per run).
-    #[arg(long, default_value = "docs/quality")]
-    grids: PathBuf,
+    /// Document whose table (between its markers) is rewritten (default:
+    /// the workspace's docs/quality.md).
+    #[arg(long)]
+    doc: Option<PathBuf>,
+    /// Folder for the saved rows and sample grids (default: the
+    /// workspace's docs/quality, where `export` looks for its model's row).
+    #[arg(long)]
+    grids: Option<PathBuf>,
     /// Skip the digit judge (and the default class prior it judges).
     #[arg(long)]
     no_judge: bool,
@@ -31,14 +34,19 @@ pub(crate) struct QualityArgs {
 
 /// Runs `trainer quality`.
 pub(super) fn run(args: QualityArgs, global: &Global, dev: &Dev) -> Result<()> {
+    let doc = args.doc.clone().unwrap_or_else(folders::quality_doc);
+    let grids = args
+        .grids
+        .clone()
+        .unwrap_or_else(|| folders::quality_rows(&folders::models()));
     let (train_set, test_set) = global.load()?;
     let judge = if args.no_judge || global.dataset != DatasetKind::Mnist {
         None
     } else {
         Some(crate::judge::cached(
             dev,
-            &workspace().join("runs/judge"),
-            Some(&workspace().join("models")),
+            &folders::judge_cache(),
+            Some(&folders::models()),
             &train_set,
             &test_set,
             1,
@@ -55,26 +63,26 @@ pub(super) fn run(args: QualityArgs, global: &Global, dev: &Dev) -> Result<()> {
             &train_set,
             &test_set,
             args.iw_samples,
-            &args.grids,
+            &grids,
             judge.as_ref().map(|(j, c)| (j, c)),
         )?;
         eprintln!(
             "  {}: {} bytes, quantized -ELBO {:.3}",
             row.name, row.weight_bytes, row.quantized_nelbo
         );
-        crate::quality::save_row(&row, &args.grids)?;
+        crate::quality::save_row(&row, &grids)?;
     }
     // The table holds every run evaluated so far (saved rows).
-    let rows = crate::quality::saved_rows(&args.grids)?;
-    let rel = crate::quality::pathdiff(&args.grids, args.doc.parent().unwrap_or(Path::new(".")));
+    let rows = crate::quality::saved_rows(&grids)?;
+    let rel = crate::quality::pathdiff(&grids, doc.parent().unwrap_or(Path::new(".")));
     let table = crate::quality::table(&rows, args.iw_samples, &rel);
     print!("{table}");
-    crate::quality::write_doc(&args.doc, &table)?;
+    crate::quality::write_doc(&doc, &table)?;
     eprintln!(
         "wrote {} and {} grids in {}",
-        args.doc.display(),
+        doc.display(),
         rows.len(),
-        args.grids.display()
+        grids.display()
     );
     Ok(())
 }
