@@ -167,26 +167,48 @@ impl TrainOpts {
 }
 
 /// An exported model file, read with a clear error.
-pub(super) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading model file {}", path.display()))
 }
 
-/// The model to judge or sample: the given file, or the run's decoder
-/// quantized with the chosen prior (the run must exist).
-pub(super) fn model_bytes(
-    dev: &Dev,
-    global: &Global,
-    run: &RunArgs,
-    prior: &PriorOpts,
-    file: Option<&Path>,
-    train_set: &data::Dataset,
-) -> Result<Vec<u8>> {
-    if let Some(path) = file {
-        return read_model_file(path);
+/// The model a command draws from (`judge`, `sample`): an exported file,
+/// or a run's decoder quantized with the chosen prior.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ModelSource {
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+    #[command(flatten)]
+    pub(super) prior: PriorOpts,
+    /// Use this exported model file instead of a run's (no training needed).
+    #[arg(long)]
+    pub(super) model: Option<PathBuf>,
+}
+
+impl ModelSource {
+    /// The model file's bytes: the given file, or the run's decoder
+    /// quantized with the chosen prior (the run must exist; its prior is
+    /// fitted on `train_set`, loaded here when not given).
+    pub(super) fn bytes(
+        &self,
+        dev: &Dev,
+        global: &Global,
+        train_set: Option<&data::Dataset>,
+    ) -> Result<Vec<u8>> {
+        if let Some(path) = &self.model {
+            return read_model_file(path);
+        }
+        let arch = self.run.arch(global.dataset)?;
+        let (vae, state) = train::load_run(dev, &self.run.paths(&arch).dir)?;
+        let loaded;
+        let train_set = match train_set {
+            Some(t) => t,
+            None => {
+                loaded = global.load()?.0;
+                &loaded
+            }
+        };
+        quantize::quantized_file(dev, &vae, &state, train_set, self.prior.spec()?.as_ref())
     }
-    let arch = run.arch(global.dataset)?;
-    let (vae, state) = train::load_run(dev, &run.paths(&arch).dir)?;
-    quantize::quantized_file(dev, &vae, &state, train_set, prior.spec()?.as_ref())
 }
 
 /// The judge (cached in `judge_dir`) and its figures for `model`.

@@ -6,19 +6,14 @@ use anyhow::{Context, Result};
 use clap::builder::TypedValueParser as _;
 use clap::Args;
 
-use super::common::{judge_figures, model_bytes, PriorOpts, RunArgs};
+use super::common::{judge_figures, ModelSource};
 use super::Global;
 use crate::layers::Dev;
 
 #[derive(Debug, Args)]
 pub(crate) struct JudgeArgs {
     #[command(flatten)]
-    run: RunArgs,
-    #[command(flatten)]
-    prior: PriorOpts,
-    /// Judge this exported model file instead of a run's (no training needed).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    source: ModelSource,
     /// Digits drawn per class on request (and ten times as many unconditionally).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000).map(|v| v as usize))]
     count: usize,
@@ -33,20 +28,14 @@ pub(crate) struct JudgeArgs {
 /// Runs `trainer judge`.
 pub(super) fn run(args: JudgeArgs, global: &Global, dev: &Dev) -> Result<()> {
     let (train_set, test_set) = global.load()?;
-    let bytes = model_bytes(
-        dev,
-        global,
-        &args.run,
-        &args.prior,
-        args.model.as_deref(),
-        &train_set,
-    )?;
+    let source = &args.source;
+    let bytes = source.bytes(dev, global, Some(&train_set))?;
     let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
-    let judge_dir = match &args.model {
+    let judge_dir = match &source.model {
         Some(_) => crate::folders::judge_cache(),
-        None => {
-            crate::folders::judge_cache_beside(&args.run.paths(&args.run.arch(global.dataset)?).dir)
-        }
+        None => crate::folders::judge_cache_beside(
+            &source.run.paths(&source.run.arch(global.dataset)?).dir,
+        ),
     };
     let judged = judge_figures(
         dev, &judge_dir, &model, &train_set, &test_set, args.seed, args.count,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::common::{model_bytes, read_model_file, PriorOpts, RunArgs};
+use super::common::ModelSource;
 use super::Global;
 use crate::data::{self};
 use crate::layers::Dev;
@@ -15,12 +15,7 @@ use crate::{draw, images};
 #[derive(Debug, Args)]
 pub(crate) struct SampleArgs {
     #[command(flatten)]
-    run: RunArgs,
-    #[command(flatten)]
-    prior: PriorOpts,
-    /// Draw from this exported model file instead of a run's (no training needed).
-    #[arg(long)]
-    model: Option<PathBuf>,
+    source: ModelSource,
     /// Draw this digit (the model's prior class with this label).
     #[arg(long)]
     digit: Option<String>,
@@ -49,7 +44,7 @@ pub(super) fn run(args: SampleArgs, global: &Global, dev: &Dev) -> Result<()> {
     // for --model to the current folder; and not at all when only
     // --idx was asked for (a model's folder, such as the tracked
     // models/, is never written to).
-    let out = match (&args.out, &args.idx, &args.model) {
+    let out = match (&args.out, &args.idx, &args.source.model) {
         (Some(out), _, _) => Some(out.clone()),
         (None, Some(_), _) => None,
         (None, None, Some(m)) => {
@@ -59,8 +54,9 @@ pub(super) fn run(args: SampleArgs, global: &Global, dev: &Dev) -> Result<()> {
             Some(PathBuf::from(format!("{stem}.samples-{}.png", args.seed)))
         }
         (None, None, None) => Some(
-            args.run
-                .paths(&args.run.arch(global.dataset).unwrap_or_else(|_| {
+            args.source
+                .run
+                .paths(&args.source.run.arch(global.dataset).unwrap_or_else(|_| {
                     crate::arch::Arch::parse("mcu").expect("mcu is an architecture")
                 }))
                 .dir
@@ -68,18 +64,12 @@ pub(super) fn run(args: SampleArgs, global: &Global, dev: &Dev) -> Result<()> {
         ),
     };
     let digits = if args.float {
-        anyhow::ensure!(args.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
-        let arch = args.run.arch(global.dataset)?;
-        let (vae, _) = train::load_run(dev, &args.run.paths(&arch).dir)?;
+        anyhow::ensure!(args.source.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
+        let arch = args.source.run.arch(global.dataset)?;
+        let (vae, _) = train::load_run(dev, &args.source.run.paths(&arch).dir)?;
         draw::float_samples(dev, &vae, args.seed, args.count)
     } else {
-        let bytes = match &args.model {
-            Some(path) => read_model_file(path)?,
-            None => {
-                let (train_set, _) = global.load()?;
-                model_bytes(dev, global, &args.run, &args.prior, None, &train_set)?
-            }
-        };
+        let bytes = args.source.bytes(dev, global, None)?;
         let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;
         let class = match &args.digit {
             None => None,
