@@ -78,12 +78,6 @@ impl Viewer {
     }
 }
 
-/// The display names, in the order the page lists them.
-#[wasm_bindgen(js_name = displayNames)]
-pub fn display_names() -> Vec<String> {
-    DisplayKind::ALL.iter().map(|k| k.name().into()).collect()
-}
-
 /// `[width, height]` of display `display` in pixels.
 #[wasm_bindgen(js_name = displaySize)]
 pub fn display_size(display: &str) -> Result<Vec<u32>, JsError> {
