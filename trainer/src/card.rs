@@ -3,12 +3,15 @@
 //! which data it saw. Written as sorted JSON (field names in alphabetical
 //! order at every level), so cards diff cleanly.
 
+use anyhow::Result;
 use serde::Serialize;
 
-use crate::checkpoint::LrSchedule;
+use crate::assess::Assessment;
 use crate::eval::Nelbo;
 use crate::judge::Judged;
 use crate::prior::PriorSpec;
+use crate::run::{LrSchedule, RunState};
+use crate::table::QualityPosition;
 
 /// The model card. Fields are declared in alphabetical order; [`ModelCard::to_json`]
 /// sorts nested values too.
@@ -214,46 +217,110 @@ impl ModelCard {
     }
 }
 
-/// Where the model sits in the quality-per-byte table.
-#[derive(Debug, Clone, Serialize)]
-pub struct QualityPosition {
-    /// The best row with at most 64 KB of weights.
-    #[serde(rename = "best_under_64KB")]
-    pub best_under_64kb: Option<BestRow>,
-    /// 1 + the rows under 64 KB with a lower quantized -ELBO.
-    #[serde(rename = "rank_by_quantized_nelbo_among_rows_under_64KB")]
-    pub rank_under_64kb: usize,
-    /// The model's own row.
-    pub row: QualityRow,
-    /// Rows with at most 64 KB of weights.
-    #[serde(rename = "rows_under_64KB")]
-    pub rows_under_64kb: usize,
-    /// The document holding the table.
-    pub table: String,
-}
-
-/// A row of the quality table, as the card quotes it.
-#[derive(Debug, Clone, Serialize)]
-pub struct QualityRow {
-    /// Decoder widths.
-    pub decoder: String,
-    /// Quantized importance-weighted bound.
-    pub iwae_quantized: f64,
-    /// Quantized single-sample -ELBO.
-    pub quantized_nelbo: f64,
-    /// Training recipe.
-    pub training: String,
-    /// Stored weight bytes.
-    pub weight_bytes: usize,
-}
-
-/// The best row under 64 KB.
-#[derive(Debug, Clone, Serialize)]
-pub struct BestRow {
-    /// Quantized single-sample -ELBO.
-    pub quantized_nelbo: f64,
-    /// Its run name.
-    pub run: String,
-    /// Training recipe.
-    pub training: String,
+impl ModelCard {
+    /// The card of an assessed model: `state` is its run's record,
+    /// `float_parameters` the float VAE's parameter count, `data_checksums`
+    /// the data files' SHA-256 sums, and `quality_table` the model's place
+    /// in the quality table (if it has a row there).
+    pub fn new(
+        name: &str,
+        a: &Assessment,
+        state: &RunState,
+        float_parameters: usize,
+        data_checksums: &[(String, String)],
+        quality_table: Option<QualityPosition>,
+    ) -> Result<ModelCard> {
+        let model = a.model()?;
+        let layers = model
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LayerCard {
+                index: i,
+                inputs: l.input_dim,
+                outputs: l.output_dim,
+                activation: format!("{:?}", l.activation),
+                parameters: usize::from(l.input_dim) * usize::from(l.output_dim)
+                    + usize::from(l.output_dim),
+                weight_bytes: l.weights.len(),
+                requant_bytes: l.bias.len() + l.multiplier.len() + l.shift.len(),
+            })
+            .collect();
+        let q = &a.quantized;
+        Ok(ModelCard {
+            name: name.to_string(),
+            test_nelbo_float: a.float.nelbo,
+            test_nelbo_quantized: a.quantized_nelbo.nelbo,
+            decoder_weight_bytes: model.weight_bytes(),
+            model_file_bytes: a.bytes.len(),
+            decoder_macs: model.macs(),
+            metrics: Metrics {
+                test_set_images: a.test_images,
+                single_sample: SingleSample {
+                    float: a.float,
+                    quantized: a.quantized_nelbo,
+                },
+                importance_weighted: a.iwae.map(|p| Iwae {
+                    k: p.k,
+                    float: p.float,
+                    quantized: Some(p.quantized),
+                }),
+                units: "nats per image; grey levels scaled to [0, 1]; BCE summed over 784 pixels + analytic KL".into(),
+            },
+            architecture: Architecture {
+                encoder: state.arch.encoder_widths(),
+                decoder: state.arch.decoder_widths(),
+                latent: state.arch.latent,
+                activation: "ReLU; Bernoulli logits out".into(),
+                decoder_layers: layers,
+                float_parameters_total: float_parameters,
+            },
+            quantization: Quantization {
+                scheme: scheme(a.bits),
+                activation_calibration: format!("{:?}", q.calibration),
+                calibration_candidates_holdout_nelbo: q
+                    .tried
+                    .iter()
+                    .map(|(c, s)| CalibrationTried {
+                        calibration: c.clone(),
+                        nelbo: *s,
+                    })
+                    .collect(),
+                clamped_biases: q.model.clamped_biases,
+                format_version: model.format_version(),
+            },
+            prior: a.prior.map(|p| PriorCard {
+                kind: "per-class Gaussian mixture fitted to the encoder means of the training images; z = m_k + L_k eps, eps ~ N(0, I)".into(),
+                spec: p,
+                classes: model.prior().map_or(0, |q| q.classes()),
+                array_bytes: q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
+            }),
+            judge: a.judged.clone(),
+            training: Training {
+                epochs: state.epochs_done,
+                batch: state.config.batch,
+                lr: state.config.lr,
+                lr_schedule: state.config.lr_schedule,
+                kl_warmup_epochs: state.config.kl_warmup,
+                qat_from_epoch: state.config.qat_from,
+                optimizer: "Adam (beta1 0.9, beta2 0.999, eps 1e-8)".into(),
+                seed: state.config.seed,
+                training_seconds: state.training_seconds,
+                train_images: state.config.train_images,
+                final_train_nelbo: state.history.last().map(|m| m.train_nelbo),
+            },
+            data: Data {
+                dataset: state.config.dataset.clone(),
+                sha256: data_checksums
+                    .iter()
+                    .map(|(n, s)| FileSum {
+                        file: n.clone(),
+                        sha256: s.clone(),
+                    })
+                    .collect(),
+            },
+            trainer_version: env!("CARGO_PKG_VERSION").into(),
+            quality_table,
+        })
+    }
 }

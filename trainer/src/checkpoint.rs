@@ -8,112 +8,12 @@ use std::path::Path;
 use ::safetensors::tensor::{Dtype as StDtype, SafeTensorError, SafeTensors, TensorView};
 use anyhow::{bail, Context, Result};
 use dfdx::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::adam::Adam;
-use crate::arch::Arch;
 use crate::layers::Dev;
+use crate::run::{RunPaths, RunState};
 use crate::vae::Vae;
 use runtime::host::atomic_file::write_atomic_creating_dirs;
-
-/// How a run trains (fixed when it starts; `--resume` keeps it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Epochs to train in total.
-    pub epochs: usize,
-    /// Images per batch.
-    pub batch: usize,
-    /// Peak learning rate.
-    pub lr: f32,
-    /// Learning-rate schedule.
-    pub lr_schedule: LrSchedule,
-    /// Epochs over which the KL weight rises linearly from 0 to 1 (0: none).
-    pub kl_warmup: usize,
-    /// Seed of everything random.
-    pub seed: u64,
-    /// Dataset name.
-    pub dataset: String,
-    /// Training images used (60,000 for the full set).
-    pub train_images: usize,
-    /// From this epoch on (0-based), quantization-aware fine-tuning: the
-    /// decoder's forward and backward passes use its weights rounded to
-    /// the export's per-channel int8 grid, and the gradients update the
-    /// float weights (straight-through estimator). `None`: float training.
-    #[serde(default)]
-    pub qat_from: Option<usize>,
-    /// Bits per decoder weight in the exported model (8 or 4); also the grid
-    /// quantization-aware fine-tuning rounds to.
-    #[serde(default = "int8")]
-    pub weight_bits: u8,
-}
-
-fn int8() -> u8 {
-    8
-}
-
-/// Learning-rate schedules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum LrSchedule {
-    /// The same rate throughout.
-    Constant,
-    /// Cosine decay from the peak to 1% of it over the run.
-    Cosine,
-}
-
-impl LrSchedule {
-    /// The rate for `epoch` (0-based) of `epochs`.
-    pub fn rate(self, peak: f32, epoch: usize, epochs: usize) -> f32 {
-        match self {
-            LrSchedule::Constant => peak,
-            LrSchedule::Cosine => {
-                let t = epoch as f32 / epochs.max(1) as f32;
-                let floor = 0.01 * peak;
-                floor + (peak - floor) * 0.5 * (1.0 + (std::f32::consts::PI * t).cos())
-            }
-        }
-    }
-}
-
-/// Metrics of one epoch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean training negative ELBO (nats/image) over the epoch's batches.
-    pub train_nelbo: f64,
-    /// Its BCE part.
-    pub train_bce: f64,
-    /// Its KL part.
-    pub train_kl: f64,
-    /// Test negative ELBO (single sample, float model) after the epoch.
-    pub test_nelbo: f64,
-    /// Learning rate used.
-    pub lr: f32,
-    /// KL weight used.
-    pub kl_weight: f32,
-    /// Wall-clock seconds of the epoch (training only).
-    pub seconds: f64,
-}
-
-/// Everything besides tensors that a run needs to continue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunState {
-    /// Layer widths.
-    pub arch: Arch,
-    /// Training settings.
-    pub config: TrainConfig,
-    /// Epochs completed.
-    pub epochs_done: usize,
-    /// Adam's step count.
-    pub adam_t: u64,
-    /// Metrics of every completed epoch.
-    pub history: Vec<EpochMetrics>,
-    /// Total training wall-clock seconds.
-    pub training_seconds: f64,
-    /// Trainer version that wrote the checkpoint.
-    pub trainer_version: String,
-}
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -209,4 +109,10 @@ pub fn load(path: &Path, dev: &Dev) -> Result<(Vae, Adam, RunState)> {
         adam.v[slot] = read_f32(&st, &format!("adam.v.{slot:03}"), &[n], path)?;
     }
     Ok((vae, adam, state))
+}
+
+/// Reads a finished or partial run's model and record (without Adam's state).
+pub fn load_run(dev: &Dev, paths: &RunPaths) -> Result<(Vae, RunState)> {
+    let (vae, _, state) = load(&paths.checkpoint(), dev)?;
+    Ok((vae, state))
 }

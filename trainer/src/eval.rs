@@ -9,6 +9,7 @@ use runtime::{Decoder, Latent, Model};
 use crate::data::{Dataset, PIXELS};
 use rayon::prelude::*;
 
+use crate::draw::HOST_SCRATCH;
 use crate::layers::Dev;
 use crate::objective::{
     self, bce_of_logits, bce_of_quantized_logits, iwae_nats, log_prior_over_posterior,
@@ -16,9 +17,6 @@ use crate::objective::{
 };
 use crate::rng::{normals, rng_for, Stream};
 use crate::vae::Vae;
-
-/// Scratch capacity of the runtime decoder used on the host.
-pub const HOST_SCRATCH: usize = 4096;
 
 /// Mean per-image negative ELBO and its parts (nats/image).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]

@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 
-use crate::checkpoint::EpochMetrics;
 use crate::data::SIDE;
+use crate::run::EpochMetrics;
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// Encodes an 8-bit greyscale image as PNG.

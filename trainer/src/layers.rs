@@ -12,6 +12,21 @@ pub type Mat<T = NoneTape> = Tensor<(usize, usize), f32, Dev, T>;
 /// A vector (biases).
 pub type Vector = Tensor<(usize,), f32, Dev>;
 
+/// Where a conditional network's label goes in the `classes` values
+/// appended to each input row (its one-hot block): the label's own place,
+/// or nowhere for a label outside `0..classes`. The dense inputs
+/// ([`push_one_hot`]) and the sparse first layer both ask here.
+pub fn label_slot(label: u8, classes: usize) -> Option<usize> {
+    let slot = usize::from(label);
+    (slot < classes).then_some(slot)
+}
+
+/// Appends `label`'s one-hot block (`classes` values) to `out`.
+pub fn push_one_hot(out: &mut Vec<f32>, label: u8, classes: usize) {
+    let hot = label_slot(label, classes);
+    out.extend((0..classes).map(|c| if hot == Some(c) { 1.0 } else { 0.0 }));
+}
+
 /// A dense layer `y = x W^T + b` with `W` of shape (outputs, inputs).
 #[derive(Debug, Clone)]
 pub struct Dense {

@@ -4,6 +4,7 @@
 
 pub mod adam;
 pub mod arch;
+pub mod assess;
 pub mod card;
 pub mod checkpoint;
 pub mod cli;
@@ -17,10 +18,14 @@ pub mod images;
 pub mod judge;
 pub mod layers;
 pub mod objective;
+pub mod pictures;
 pub mod prior;
+pub mod qat;
 pub mod quality;
 pub mod quantize;
 pub mod rng;
+pub mod run;
 pub mod sparse;
+pub mod table;
 pub mod train;
 pub mod vae;

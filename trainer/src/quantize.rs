@@ -4,18 +4,15 @@
 //! that quantization-aware training rounds to.
 
 use anyhow::{Context, Result};
-use dfdx::prelude::*;
-use runtime::host::quantize::{
-    quantize_row, Calibration, FloatDecoder, FloatLayer, QuantizedModel,
-};
+use runtime::host::quantize::{Calibration, FloatDecoder, FloatLayer, QuantizedModel};
 use runtime::host::quantize_prior::OwnedPrior;
 
-use crate::checkpoint::RunState;
 use crate::data::{Dataset, SIDE};
 use crate::eval;
 use crate::layers::Dev;
 use crate::prior::{self, PriorSpec};
 use crate::rng::{normals, rng_for, Stream};
+use crate::run::RunState;
 use crate::vae::Vae;
 
 /// The decoder's float weights in the runtime quantizer's form.
@@ -162,26 +159,4 @@ pub fn model_name(arch: &str, bits: u8) -> String {
     } else {
         arch.to_string()
     }
-}
-
-/// Replaces every decoder weight by its value on the export's grid (the
-/// runtime's [`quantize_row`]: symmetric per output channel, `level * s`
-/// with `s = max|row| / L`, `L` = 127 for 8 bits, 7 for 4) and returns the
-/// float weights it replaced. Quantization-aware training runs forward and
-/// backward through these, then restores the float weights for the update.
-pub fn fake_quantize_decoder(vae: &mut Vae, bits: u8) -> Vec<Vec<f32>> {
-    vae.dec
-        .iter_mut()
-        .map(|layer| {
-            let float = layer.w.as_vec();
-            let inputs = layer.w.shape().1.max(1);
-            let mut on_grid = Vec::with_capacity(float.len());
-            for row in float.chunks(inputs) {
-                let (scale, levels) = quantize_row(row, bits);
-                on_grid.extend(levels.iter().map(|&l| (f64::from(l) * scale) as f32));
-            }
-            layer.w.copy_from(&on_grid);
-            float
-        })
-        .collect()
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-use crate::layers::{Dense, Dev, Mat};
+use crate::layers::{label_slot, Dense, Dev, Mat};
 
 /// A batch of rows stored by their nonzero entries (compressed sparse rows).
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +65,10 @@ impl SparseRows {
                     out.value.push(v);
                 }
             }
-            if let Some(&label) = labels.get(r).filter(|_| classes > 0) {
-                if usize::from(label) < classes {
-                    out.index.push((width + usize::from(label)) as u32);
-                    out.value.push(1.0);
-                }
+            let slot = labels.get(r).and_then(|&l| label_slot(l, classes));
+            if let Some(slot) = slot {
+                out.index.push((width + slot) as u32);
+                out.value.push(1.0);
             }
             out.start.push(out.index.len());
         }

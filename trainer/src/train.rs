@@ -1,7 +1,6 @@
 //! The training loop: shuffled mini-batches, Adam, per-epoch test metrics,
 //! CSV/JSON metrics and an atomic checkpoint after every epoch.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -11,88 +10,15 @@ use rand::seq::SliceRandom;
 
 use crate::adam::Adam;
 use crate::arch::Arch;
-use crate::checkpoint::{self, EpochMetrics, LrSchedule, RunState, TrainConfig};
+use crate::checkpoint;
 use crate::data::Dataset;
 use crate::eval;
 use crate::layers::Dev;
 use crate::objective;
-use crate::quantize::fake_quantize_decoder;
+use crate::qat::fake_quantize_decoder;
 use crate::rng::{normals, rng_for, Stream};
+use crate::run::{EpochMetrics, RunPaths, RunState, Start, TrainConfig};
 use crate::vae::Vae;
-use runtime::host::atomic_file::write_atomic_creating_dirs;
-
-/// How an architecture trains when the command line does not say.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Recipe {
-    /// Epochs in total.
-    pub epochs: usize,
-    /// Learning-rate schedule.
-    pub schedule: LrSchedule,
-    /// Adam's (peak) learning rate.
-    pub lr: f32,
-    /// Final epochs trained through the rounded decoder weights
-    /// (quantization-aware fine-tuning; 0: none).
-    pub qat_epochs: usize,
-}
-
-/// The default recipe: the PyTorch example's for its `classic` model (10
-/// epochs, Adam 1e-3 constant, no QAT); for the others (the exported
-/// microcontroller models) 50 epochs of Adam 2e-3 with cosine decay, the
-/// last 10 quantization-aware. Measured on the default `mcu` model over 60
-/// epochs: 2e-3 reached 103.32 nats quantized where 1e-3 reached 104.29
-/// (both with the last 10 epochs QAT; 104.32 for 1e-3 without QAT) and 3e-3
-/// trailed both by epoch 30. 50 epochs keep `export` within five minutes
-/// from a fresh clone on a slow day of a 2-core machine.
-pub fn default_recipe(arch: &Arch) -> Recipe {
-    if arch.is_classic() {
-        Recipe {
-            epochs: 10,
-            schedule: LrSchedule::Constant,
-            lr: 1e-3,
-            qat_epochs: 0,
-        }
-    } else {
-        Recipe {
-            epochs: 50,
-            schedule: LrSchedule::Cosine,
-            lr: 2e-3,
-            qat_epochs: 10,
-        }
-    }
-}
-
-/// Paths of a run's files.
-#[derive(Debug, Clone)]
-pub struct RunPaths {
-    /// The run directory.
-    pub dir: PathBuf,
-}
-
-impl RunPaths {
-    /// The checkpoint.
-    pub fn checkpoint(&self) -> PathBuf {
-        self.dir.join("checkpoint.safetensors")
-    }
-    /// Per-epoch metrics as CSV.
-    pub fn metrics_csv(&self) -> PathBuf {
-        self.dir.join("metrics.csv")
-    }
-    /// Per-epoch metrics as JSON.
-    pub fn metrics_json(&self) -> PathBuf {
-        self.dir.join("metrics.json")
-    }
-}
-
-/// How `train` treats a checkpoint already in the run's folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Start {
-    /// Start a new run; refuse if the folder holds a checkpoint.
-    Fresh,
-    /// Continue from the checkpoint (a new run if there is none).
-    Resume,
-    /// Start a new run, replacing any checkpoint.
-    Overwrite,
-}
 
 /// What `train` was asked to do.
 pub struct TrainRequest<'a> {
@@ -106,29 +32,6 @@ pub struct TrainRequest<'a> {
     pub train: &'a Dataset,
     /// Test images (metrics after each epoch).
     pub test: &'a Dataset,
-}
-
-fn write_metrics(paths: &RunPaths, history: &[EpochMetrics]) -> Result<()> {
-    let mut csv =
-        String::from("epoch,train_nelbo,train_bce,train_kl,test_nelbo,lr,kl_weight,seconds\n");
-    for m in history {
-        csv.push_str(&format!(
-            "{},{:.4},{:.4},{:.4},{:.4},{:e},{:.4},{:.2}\n",
-            m.epoch,
-            m.train_nelbo,
-            m.train_bce,
-            m.train_kl,
-            m.test_nelbo,
-            m.lr,
-            m.kl_weight,
-            m.seconds
-        ));
-    }
-    write_atomic_creating_dirs(&paths.metrics_csv(), csv.as_bytes())?;
-    Ok(write_atomic_creating_dirs(
-        &paths.metrics_json(),
-        serde_json::to_string_pretty(history)?.as_bytes(),
-    )?)
 }
 
 /// Trains (or resumes, see [`Start`]) a run and returns the model and its
@@ -279,7 +182,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>, start: Start) -> Result<(Vae, Run
         state.adam_t = adam.t;
         state.training_seconds += seconds;
         checkpoint::save(&ckpt, &vae, &adam, &state)?;
-        write_metrics(&req.paths, &state.history)?;
+        req.paths.write_metrics(&state.history)?;
     }
     Ok((vae, state))
 }
@@ -290,7 +193,7 @@ pub fn train(dev: &Dev, req: TrainRequest<'_>, start: Start) -> Result<(Vae, Run
 pub fn ensure_trained(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState)> {
     let dir = req.paths.dir.clone();
     let existing = if req.paths.checkpoint().exists() {
-        Some(load_run(dev, &dir)?)
+        Some(checkpoint::load_run(dev, &req.paths)?)
     } else {
         None
     };
@@ -319,13 +222,4 @@ pub fn ensure_trained(dev: &Dev, req: TrainRequest<'_>) -> Result<(Vae, RunState
             train(dev, req, start)
         }
     }
-}
-
-/// Reads a finished or partial run.
-pub fn load_run(dev: &Dev, dir: &Path) -> Result<(Vae, RunState)> {
-    let paths = RunPaths {
-        dir: dir.to_owned(),
-    };
-    let (vae, _, state) = checkpoint::load(&paths.checkpoint(), dev)?;
-    Ok((vae, state))
 }

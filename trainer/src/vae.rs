@@ -13,7 +13,7 @@ use rand::Rng;
 
 use crate::arch::Arch;
 use crate::data::PIXELS;
-use crate::layers::{Dense, Dev, Mat, Vector};
+use crate::layers::{push_one_hot, Dense, Dev, Mat, Vector};
 use crate::sparse::{self, SparseRows};
 
 /// Encoder and decoder parameters.
@@ -100,7 +100,7 @@ impl Vae {
         let mut out = Vec::with_capacity(labels.len() * (width + classes));
         for (r, &label) in labels.iter().enumerate() {
             out.extend_from_slice(&rows[r * width..(r + 1) * width]);
-            out.extend((0..classes).map(|c| f32::from(u8::from(c == usize::from(label)))));
+            push_one_hot(&mut out, label, classes);
         }
         Cow::Owned(out)
     }

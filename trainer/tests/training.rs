@@ -9,12 +9,12 @@ use trainer::prior::PriorSpec;
 use dfdx::prelude::HasShape;
 use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
-use trainer::checkpoint::{LrSchedule, TrainConfig};
 use trainer::data::Dataset;
 use trainer::layers::Dev;
-use trainer::train::{self, RunPaths, Start, TrainRequest};
+use trainer::run::{LrSchedule, RunPaths, Start, TrainConfig};
+use trainer::train::{self, TrainRequest};
 use trainer::vae::Vae;
-use trainer::{export, quantize};
+use trainer::{assess, export, quantize};
 
 fn tiny_arch() -> Arch {
     Arch {
@@ -47,7 +47,7 @@ fn run(
     resume: bool,
     train_set: &Dataset,
     test_set: &Dataset,
-) -> (Vae, trainer::checkpoint::RunState) {
+) -> (Vae, trainer::run::RunState) {
     try_run(dir, epochs, resume, train_set, test_set).unwrap()
 }
 
@@ -57,7 +57,7 @@ fn try_run(
     resume: bool,
     train_set: &Dataset,
     test_set: &Dataset,
-) -> anyhow::Result<(Vae, trainer::checkpoint::RunState)> {
+) -> anyhow::Result<(Vae, trainer::run::RunState)> {
     let dev = Dev::default();
     train::train(
         &dev,
@@ -105,7 +105,7 @@ fn loss_falls_and_runs_reproduce_and_resume() {
     // Same seed, same curve and parameters.
     let b = tempfile::tempdir().unwrap();
     let (vae_b, state_b) = run(b.path(), 4, false, &train_set, &test_set);
-    let curve = |s: &trainer::checkpoint::RunState| {
+    let curve = |s: &trainer::run::RunState| {
         s.history
             .iter()
             .map(|m| (m.train_nelbo, m.test_nelbo))
@@ -147,17 +147,21 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     let (vae, state) = run(dir.path(), 3, false, &train_set, &test_set);
     let dev = Dev::default();
     let models = tempfile::tempdir().unwrap();
-    let files = export::export(
+    let spec = assess::Spec {
+        bits: 8,
+        prior: Some(PriorSpec::DEFAULT),
+        iw_samples: 4,
+        judge: None,
+    };
+    let (_, files) = export::export(
         &dev,
         &vae,
         &state,
         &train_set,
         &test_set,
+        &spec,
         models.path(),
-        4,
         &[],
-        Some(&PriorSpec::DEFAULT),
-        None,
     )
     .unwrap();
     let bytes = std::fs::read(&files.model).unwrap();
@@ -269,7 +273,7 @@ fn fake_quantization_puts_decoder_weights_on_the_int8_grid() {
         &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3),
     );
     let before: Vec<Vec<f32>> = vae.dec.iter().map(|d| d.w.as_vec()).collect();
-    let saved = quantize::fake_quantize_decoder(&mut vae, 8);
+    let saved = trainer::qat::fake_quantize_decoder(&mut vae, 8);
     assert_eq!(saved, before, "returns the float weights it replaced");
     for (layer, float) in vae.dec.iter().zip(&before) {
         let q = layer.w.as_vec();
@@ -333,17 +337,21 @@ fn int4_export_loads_in_runtime_and_is_named_apart() {
     state.config.weight_bits = 4;
     let dev = Dev::default();
     let models = tempfile::tempdir().unwrap();
-    let files = export::export(
+    let spec = assess::Spec {
+        bits: 4,
+        prior: None,
+        iw_samples: 1,
+        judge: None,
+    };
+    let (_, files) = export::export(
         &dev,
         &vae,
         &state,
         &train_set,
         &test_set,
+        &spec,
         models.path(),
-        1,
         &[],
-        None,
-        None,
     )
     .unwrap();
     assert!(

@@ -9,12 +9,11 @@ use clap::Args;
 
 use super::Global;
 use crate::arch::Arch;
-use crate::checkpoint::{LrSchedule, TrainConfig};
 use crate::data::{self, DatasetKind};
 use crate::layers::Dev;
 use crate::prior::{Covariance, PriorSpec};
 use crate::quantize;
-use crate::train::{self, RunPaths};
+use crate::run::{self, LrSchedule, RunPaths, TrainConfig};
 
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {
@@ -64,26 +63,37 @@ pub(crate) struct TrainOpts {
     pub(super) limit_train: Option<usize>,
 }
 
-/// Which latent prior goes into the model file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum PriorChoice {
-    /// No prior: the device draws from N(0, I) (format version 2).
-    None,
-    /// Per-class Gaussian mixture, diagonal covariance.
-    Diag,
-    /// Per-class Gaussian mixture, full covariance.
-    Full,
-    /// N(0, I) for every class (for a conditional model, whose label picks
-    /// the class).
-    Standard,
+/// Which latent prior goes into the model file: `none`, or a covariance
+/// model of [`Covariance`] (its variants are the accepted names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PriorKind(Option<Covariance>);
+
+/// `none` or a [`Covariance`] name, checked while the flags are parsed.
+fn parse_prior(s: &str) -> Result<PriorKind, String> {
+    use clap::ValueEnum as _;
+    if s == "none" {
+        return Ok(PriorKind(None));
+    }
+    Covariance::from_str(s, false)
+        .map(|c| PriorKind(Some(c)))
+        .map_err(|_| {
+            let names: Vec<String> = Covariance::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|p| p.get_name().to_string())
+                .collect();
+            format!("`{s}` is not a prior; use none, {}", names.join(", "))
+        })
 }
 
 #[derive(Debug, Args, Clone)]
 pub(crate) struct PriorOpts {
     /// Latent prior written into the model (format version 3): a Gaussian
-    /// mixture per class fitted to the encoder means, or none.
-    #[arg(long, value_enum, default_value_t = PriorChoice::Full)]
-    pub(super) prior: PriorChoice,
+    /// mixture per class fitted to the encoder means with `diag` or `full`
+    /// covariance, `standard` (N(0, I) for every class, for a conditional
+    /// model), or `none` (the device draws from N(0, I); format version 2).
+    #[arg(long, default_value = "full", value_parser = parse_prior)]
+    pub(super) prior: PriorKind,
     /// Gaussian components per class (k-means clusters).
     #[arg(long, default_value_t = PriorSpec::DEFAULT.components, value_parser = clap::value_parser!(u8).range(1..=8).map(usize::from))]
     pub(super) prior_components: usize,
@@ -106,11 +116,8 @@ fn parse_temperature(s: &str) -> Result<f64, String> {
 
 impl PriorOpts {
     pub(super) fn spec(&self) -> Result<Option<PriorSpec>> {
-        let covariance = match self.prior {
-            PriorChoice::None => return Ok(None),
-            PriorChoice::Diag => Covariance::Diag,
-            PriorChoice::Full => Covariance::Full,
-            PriorChoice::Standard => Covariance::Standard,
+        let Some(covariance) = self.prior.0 else {
+            return Ok(None);
         };
         Ok(Some(PriorSpec {
             components: self.prior_components,
@@ -148,7 +155,7 @@ impl TrainOpts {
         dataset: DatasetKind,
         train_len: usize,
     ) -> TrainConfig {
-        let recipe = train::default_recipe(arch);
+        let recipe = run::default_recipe(arch);
         let epochs = self.epochs.unwrap_or(recipe.epochs);
         let default_qat = (recipe.qat_epochs > 0).then(|| epochs.saturating_sub(recipe.qat_epochs));
         TrainConfig {
@@ -198,7 +205,7 @@ impl ModelSource {
             return read_model_file(path);
         }
         let arch = self.run.arch(global.dataset)?;
-        let (vae, state) = train::load_run(dev, &self.run.paths(&arch).dir)?;
+        let (vae, state) = crate::checkpoint::load_run(dev, &self.run.paths(&arch))?;
         let loaded;
         let train_set = match train_set {
             Some(t) => t,
@@ -211,17 +218,15 @@ impl ModelSource {
     }
 }
 
-/// The judge (cached in `judge_dir`) and its figures for `model`.
-pub(super) fn judge_figures(
+/// The digit judge, trained once and cached in `judge_dir` (or the
+/// committed one in `models/` when it was trained on the same data).
+pub(super) fn load_judge(
     dev: &Dev,
     judge_dir: &Path,
-    model: &runtime::Model<'_>,
     train_set: &data::Dataset,
     test_set: &data::Dataset,
-    seed: u64,
-    per_class: usize,
-) -> Result<crate::judge::Judged> {
-    let (judge, card) = crate::judge::cached(
+) -> Result<(crate::judge::Judge, crate::judge::JudgeCard)> {
+    crate::judge::cached(
         dev,
         judge_dir,
         Some(&crate::folders::models()),
@@ -229,6 +234,5 @@ pub(super) fn judge_figures(
         test_set,
         1,
         crate::judge::EPOCHS,
-    )?;
-    crate::judge::judge_model(&judge, &card, dev, model, test_set, seed, per_class)
+    )
 }

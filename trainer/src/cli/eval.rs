@@ -1,13 +1,12 @@
 //! `trainer eval`: evaluate a trained model, float and quantized, and draw its pictures.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
-use super::common::{judge_figures, PriorOpts, RunArgs};
+use super::common::{load_judge, PriorOpts, RunArgs};
 use super::Global;
+use crate::assess::{self, JudgeSpec};
 use crate::layers::Dev;
-use crate::train::{self};
-use crate::{draw, eval, quantize};
 
 #[derive(Debug, Args)]
 pub(crate) struct EvalArgs {
@@ -27,42 +26,44 @@ pub(crate) struct EvalArgs {
 pub(super) fn run(args: EvalArgs, global: &Global, dev: &Dev) -> Result<()> {
     let arch = args.run.arch(global.dataset)?;
     let paths = args.run.paths(&arch);
-    let (vae, state) = train::load_run(dev, &paths.dir)?;
+    let (vae, state) = crate::checkpoint::load_run(dev, &paths)?;
     let (train_set, test_set) = global.load()?;
     let test_set = test_set.take(args.limit_test.unwrap_or(usize::MAX));
-    let bytes =
-        quantize::quantized_file(dev, &vae, &state, &train_set, args.prior.spec()?.as_ref())?;
-    let model = runtime::Model::from_bytes(&bytes)?;
-    let single = eval::nelbo(dev, &vae, &test_set, state.config.seed, Some(&model))?;
-    let q1 = single.quantized.context("quantized result")?;
-    println!("test images: {}", test_set.len());
-    println!("negative ELBO, single sample (nats/image): float {:.3} (BCE {:.3} + KL {:.3}), quantized {:.3} (+{:.3})", single.float.nelbo, single.float.bce, single.float.kl, q1.nelbo, q1.nelbo - single.float.nelbo);
-    if args.iw_samples > 1 {
-        let iw = eval::iwae(
-            dev,
-            &vae,
-            &test_set,
-            args.iw_samples,
-            state.config.seed,
-            Some(&model),
-        )?;
-        println!(
-            "importance-weighted bound, k = {} (nats/image): float {:.3}, quantized {:.3}",
-            args.iw_samples,
-            iw.float,
-            iw.quantized.unwrap_or(f64::NAN)
-        );
-    }
-    draw::draw_pictures(dev, &vae, &state, &model, &test_set, &paths.dir)?;
-    let judged = judge_figures(
+    let (judge, card) = load_judge(
         dev,
         &crate::folders::judge_cache_beside(&paths.dir),
-        &model,
         &train_set,
         &test_set,
-        state.config.seed,
-        1000,
     )?;
-    print!("{}", judged.lines());
+    let a = assess::assess(
+        dev,
+        &vae,
+        &state,
+        &train_set,
+        &test_set,
+        &assess::Spec {
+            bits: state.config.weight_bits,
+            prior: args.prior.spec()?,
+            iw_samples: args.iw_samples,
+            judge: Some(JudgeSpec {
+                judge: &judge,
+                card: &card,
+                per_class: 1000,
+            }),
+        },
+    )?;
+    let (f, q) = (a.float, a.quantized_nelbo);
+    println!("test images: {}", a.test_images);
+    println!("negative ELBO, single sample (nats/image): float {:.3} (BCE {:.3} + KL {:.3}), quantized {:.3} (+{:.3})", f.nelbo, f.bce, f.kl, q.nelbo, q.nelbo - f.nelbo);
+    if let Some(iw) = a.iwae {
+        println!(
+            "importance-weighted bound, k = {} (nats/image): float {:.3}, quantized {:.3}",
+            iw.k, iw.float, iw.quantized
+        );
+    }
+    crate::pictures::draw_pictures(dev, &vae, &state, &a.model()?, &test_set, &paths.dir)?;
+    if let Some(judged) = &a.judged {
+        print!("{}", judged.lines());
+    }
     Ok(())
 }

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::common::{judge_figures, PriorOpts, RunArgs, TrainOpts};
+use super::common::{load_judge, PriorOpts, RunArgs, TrainOpts};
 use super::Global;
+use crate::assess::{self, JudgeSpec};
 use crate::data::DatasetKind;
 use crate::layers::Dev;
 use crate::train::{self, TrainRequest};
-use crate::{draw, export};
+use crate::{export, folders};
 
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
@@ -48,39 +49,43 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
             test: &test_set,
         },
     )?;
-    let models_dir = args.models_dir.unwrap_or_else(crate::folders::models);
-    let prior_spec = args.prior.spec()?;
-    // The judge's figures go into the model card; `export` calls
-    // it on the model it writes.
-    let judge_dir = crate::folders::judge_cache_beside(&paths.dir);
-    let judge = |model: &runtime::Model<'_>| {
-        let judged = judge_figures(
-            dev,
-            &judge_dir,
-            model,
-            &train_set,
-            &test_set,
-            state.config.seed,
-            args.judge_count,
-        )?;
-        print!("{}", judged.lines());
-        Ok(judged)
-    };
+    let models_dir = args.models_dir.unwrap_or_else(folders::models);
+    // The judge's figures go into the model card.
     let judge_wanted = args.judge_count > 0 && global.dataset == DatasetKind::Mnist;
-    let files = export::export(
+    let judge = judge_wanted
+        .then(|| {
+            load_judge(
+                dev,
+                &folders::judge_cache_beside(&paths.dir),
+                &train_set,
+                &test_set,
+            )
+        })
+        .transpose()?;
+    let spec = assess::Spec {
+        bits: state.config.weight_bits,
+        prior: args.prior.spec()?,
+        iw_samples: args.iw_samples,
+        judge: judge.as_ref().map(|(judge, card)| JudgeSpec {
+            judge,
+            card,
+            per_class: args.judge_count,
+        }),
+    };
+    let (a, files) = export::export(
         dev,
         &vae,
         &state,
         &train_set,
         &test_set,
+        &spec,
         &models_dir,
-        args.iw_samples,
         &global.checksums()?,
-        prior_spec.as_ref(),
-        judge_wanted.then_some(&judge as &export::JudgeFn<'_>),
     )?;
-    let model = runtime::Model::from_bytes(&files.model_bytes)?;
-    draw::draw_pictures(dev, &vae, &state, &model, &test_set, &paths.dir)?;
+    if let Some(judged) = &a.judged {
+        print!("{}", judged.lines());
+    }
+    crate::pictures::draw_pictures(dev, &vae, &state, &a.model()?, &test_set, &paths.dir)?;
     println!(
         "wrote {}, {} and {}",
         files.model.display(),

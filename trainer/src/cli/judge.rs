@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::builder::TypedValueParser as _;
 use clap::Args;
 
-use super::common::{judge_figures, ModelSource};
+use super::common::{load_judge, ModelSource};
 use super::Global;
 use crate::layers::Dev;
 
@@ -37,9 +37,9 @@ pub(super) fn run(args: JudgeArgs, global: &Global, dev: &Dev) -> Result<()> {
             &source.run.paths(&source.run.arch(global.dataset)?).dir,
         ),
     };
-    let judged = judge_figures(
-        dev, &judge_dir, &model, &train_set, &test_set, args.seed, args.count,
-    )?;
+    let (judge, card) = load_judge(dev, &judge_dir, &train_set, &test_set)?;
+    let judged =
+        crate::judge::judge_model(&judge, &card, dev, &model, &test_set, args.seed, args.count)?;
     print!("{}", judged.lines());
     if let Some(path) = &args.json {
         runtime::host::atomic_file::write_atomic_creating_dirs(

@@ -70,14 +70,14 @@ pub(super) fn run(args: QualityArgs, global: &Global, dev: &Dev) -> Result<()> {
             "  {}: {} bytes, quantized -ELBO {:.3}",
             row.name, row.weight_bytes, row.quantized_nelbo
         );
-        crate::quality::save_row(&row, &grids)?;
+        crate::table::save_row(&row, &grids)?;
     }
     // The table holds every run evaluated so far (saved rows).
-    let rows = crate::quality::saved_rows(&grids)?;
-    let rel = crate::quality::pathdiff(&grids, doc.parent().unwrap_or(Path::new(".")));
-    let table = crate::quality::table(&rows, args.iw_samples, &rel);
+    let rows = crate::table::saved_rows(&grids)?;
+    let rel = crate::table::pathdiff(&grids, doc.parent().unwrap_or(Path::new(".")));
+    let table = crate::table::table(&rows, args.iw_samples, &rel);
     print!("{table}");
-    crate::quality::write_doc(&doc, &table)?;
+    crate::table::write_doc(&doc, &table)?;
     eprintln!(
         "wrote {} and {} grids in {}",
         doc.display(),

@@ -9,7 +9,6 @@ use super::common::ModelSource;
 use super::Global;
 use crate::data::{self};
 use crate::layers::Dev;
-use crate::train::{self};
 use crate::{draw, images};
 
 #[derive(Debug, Args)]
@@ -66,8 +65,8 @@ pub(super) fn run(args: SampleArgs, global: &Global, dev: &Dev) -> Result<()> {
     let digits = if args.float {
         anyhow::ensure!(args.source.model.is_none() && args.digit.is_none(), "--float draws from N(0, I) through a run's float decoder; it takes neither --model nor --digit");
         let arch = args.source.run.arch(global.dataset)?;
-        let (vae, _) = train::load_run(dev, &args.source.run.paths(&arch).dir)?;
-        draw::float_samples(dev, &vae, args.seed, args.count)
+        let (vae, _) = crate::checkpoint::load_run(dev, &args.source.run.paths(&arch))?;
+        crate::pictures::float_samples(dev, &vae, args.seed, args.count)
     } else {
         let bytes = args.source.bytes(dev, global, None)?;
         let model = runtime::Model::from_bytes(&bytes).context("loading the model")?;

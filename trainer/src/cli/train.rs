@@ -6,7 +6,8 @@ use clap::Args;
 use super::common::{RunArgs, TrainOpts};
 use super::Global;
 use crate::layers::Dev;
-use crate::train::{self, Start, TrainRequest};
+use crate::run::Start;
+use crate::train::{self, TrainRequest};
 
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
