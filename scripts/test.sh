@@ -40,6 +40,9 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "module floors (no import circles)"
+python3 scripts/floors.py trainer/src runtime/src simulator/src firmware/app/src web/src
+
 # Each board is its own workspace (it builds only for its own target).
 source scripts/boards.sh
 step "board-common: format, clippy"

@@ -1,6 +1,15 @@
 //! The trainer library: data, model, training, evaluation and export.
-//! The `trainer` binary is a command-line front end to it; the tests use it
-//! directly.
+//! The `trainer` binary is a command-line front end to it (`cli`, one
+//! module per command); the tests use it directly.
+//!
+//! Floors, lowest first (a module imports only from floors below it;
+//! `scripts/floors.py trainer/src` prints them and fails on a circle):
+//! `data`, `layers`, `rng`, `folders`, `draw` (digits as a device draws
+//! them) · `arch`, `sparse`, `fused` · `vae`, `run` (a run's record) ·
+//! `objective`, `adam`, `prior`, `qat`, `images` · `eval`, `checkpoint`,
+//! `judge`, `pictures` · `train`, `quantize` · `assess` (everything
+//! measured about an exported model) · `card`, `table` (the quality
+//! table), `quality` · `export` · `cli`.
 
 pub mod adam;
 pub mod arch;
