@@ -109,7 +109,7 @@ pub fn assess(
     let judged = spec
         .judge
         .as_ref()
-        .map(|j| judge::judge_model(j.judge, j.card, dev, &model, test, seed, j.per_class))
+        .map(|j| judge::judge_model(j.judge, j.card, dev, &model, train, test, seed, j.per_class))
         .transpose()?;
     eprintln!(
         "Evaluating float and quantized decoders on {} test images...",

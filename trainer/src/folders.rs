@@ -33,6 +33,12 @@ pub fn judge_cache() -> PathBuf {
     judge_cache_beside(&run("judge"))
 }
 
+/// The second judge's cache: `runs/judge-second` (see `trainer judge
+/// --second-judge`).
+pub fn second_judge_cache() -> PathBuf {
+    run("judge-second")
+}
+
 /// Where models are exported, and where the committed judge is.
 pub fn models() -> PathBuf {
     workspace().join("models")

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::judge::Judged;
+use crate::judge::{FidelityReport, Judged};
 use runtime::host::atomic_file::write_atomic_creating_dirs;
 
 /// One configuration's figures.
@@ -53,6 +53,52 @@ pub struct JudgedRow {
     pub requested_drawn: (f64, f64),
     /// Unconditional draws: inception score and share with confidence > 0.9.
     pub unconditional: (f64, f64),
+    /// Fidelity and variety of the unconditional draws (rows saved before
+    /// the judge measured them have none).
+    #[serde(default)]
+    pub fidelity: Option<FidelityRow>,
+}
+
+/// Fidelity and variety figures for a table row, each as (drawn, real
+/// training digits), both against the real test digits.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct FidelityRow {
+    /// Fréchet distance in the judge's features.
+    pub frechet: (f64, f64),
+    /// Precision (k = 3).
+    pub precision: (f64, f64),
+    /// Recall (k = 3).
+    pub recall: (f64, f64),
+    /// Share of mid-grey pixels.
+    pub mid_grey: (f64, f64),
+}
+
+impl FidelityRow {
+    /// The row's figures from the judge's report.
+    pub fn new(f: &FidelityReport) -> FidelityRow {
+        let (d, r) = (&f.unconditional, &f.real);
+        FidelityRow {
+            frechet: (d.frechet, r.frechet),
+            precision: (d.precision, r.precision),
+            recall: (d.recall, r.recall),
+            mid_grey: (d.mid_grey, r.mid_grey),
+        }
+    }
+
+    /// As a table cell: `FD 74.6 (20 x) · P 0.96 / 0.87 · R 0.08 / 0.86 · grey 12% / 6%`.
+    pub fn cell(&self) -> String {
+        format!(
+            "FD {:.1} ({:.0} x) · P {:.2} / {:.2} · R {:.2} / {:.2} · grey {:.0}% / {:.0}%",
+            self.frechet.0,
+            self.frechet.0 / self.frechet.1.max(f64::MIN_POSITIVE),
+            self.precision.0,
+            self.precision.1,
+            self.recall.0,
+            self.recall.1,
+            100.0 * self.mid_grey.0,
+            100.0 * self.mid_grey.1
+        )
+    }
 }
 
 impl JudgedRow {
@@ -77,6 +123,7 @@ impl JudgedRow {
                 judged.unconditional.inception_score,
                 judged.unconditional.confident,
             ),
+            fidelity: judged.fidelity.as_ref().map(FidelityRow::new),
         })
     }
 }
@@ -194,12 +241,12 @@ pub fn table(rows: &[Row], iw_samples: usize, grids_rel: &str) -> String {
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| a.quantized_nelbo.total_cmp(&b.quantized_nelbo));
     let mut s = format!(
-        "| run | decoder | training | weight bytes | MACs/digit | float -ELBO | quantized -ELBO | IWAE k={iw_samples} float / quantized | train s | judge: prior (bytes), requested drawn (lowest class), unconditional IS / confident | samples |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| run | decoder | training | weight bytes | MACs/digit | float -ELBO | quantized -ELBO | IWAE k={iw_samples} float / quantized | train s | judge: prior (bytes), requested drawn (lowest class), unconditional IS / confident | fidelity and variety of unconditional draws, drawn / real: Fréchet distance (x real), precision, recall, mid-grey pixels | samples |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in sorted {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} / {:.3} | {:.0} | {} | [grid]({grids_rel}/{}.png) |",
+            "| {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} / {:.3} | {:.0} | {} | {} | [grid]({grids_rel}/{}.png) |",
             r.name,
             r.decoder,
             r.training,
@@ -222,6 +269,10 @@ pub fn table(rows: &[Row], iw_samples: usize, grids_rel: &str) -> String {
                     100.0 * j.unconditional.1
                 )
             ),
+            r.judged
+                .as_ref()
+                .and_then(|j| j.fidelity)
+                .map_or_else(|| "-".to_string(), |f| f.cell()),
             r.name
         );
     }

@@ -111,6 +111,20 @@ fn export_end_to_end_on_synthetic_data() {
             .unwrap()
             >= 1.0
     );
+    // Fidelity and variety, drawn beside real, against the test digits.
+    let fid = &card["judge"]["fidelity"];
+    for side in ["unconditional", "real"] {
+        let f = &fid[side];
+        assert!(f["frechet"].as_f64().unwrap() >= 0.0, "{f}");
+        for share in ["precision", "recall", "coverage", "mid_grey"] {
+            let v = f[share].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{side} {share} {v}");
+        }
+    }
+    assert_eq!(
+        fid["requested_frechet_per_class"].as_array().unwrap().len(),
+        10
+    );
     assert!(root.path().join("judge/judge.bin").exists());
     for f in [
         "checkpoint.safetensors",

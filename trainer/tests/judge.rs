@@ -3,7 +3,7 @@
 //! classifier itself learning a toy task, saved and reloaded exactly.
 
 use trainer::data::{Dataset, PIXELS};
-use trainer::judge::{score, Judge, CLASSES};
+use trainer::judge::{score, Judge, JudgeArch, CLASSES};
 use trainer::layers::Dev;
 
 /// A probability vector with `p` on class `k` and the rest spread evenly.
@@ -95,27 +95,68 @@ fn judge_learns_saves_and_reloads_exactly() {
 }
 
 #[test]
+fn second_judge_learns_and_is_read_back_as_its_own_network() {
+    let dev = Dev::default();
+    let (train, test) = (bars(1000, 1), bars(200, 2));
+    let mlp = Judge::train_arch(&dev, JudgeArch::Mlp, &train, 3, 2);
+    assert_eq!(mlp.arch(), JudgeArch::Mlp);
+    let acc = mlp.accuracy(&dev, &test);
+    assert!(acc > 0.9, "accuracy {acc} on a separable toy task");
+    let bytes = mlp.to_bytes();
+    let back = Judge::from_bytes(&dev, &bytes).unwrap();
+    assert_eq!(back.arch(), JudgeArch::Mlp);
+    let images: Vec<&[u8]> = (0..20).map(|i| test.image(i)).collect();
+    assert_eq!(mlp.features(&dev, &images), back.features(&dev, &images));
+    assert_eq!(
+        mlp.features(&dev, &images).len(),
+        20 * trainer::judge::FEATURES
+    );
+    assert_ne!(bytes, Judge::train(&dev, &train, 3, 2).to_bytes());
+}
+
+#[test]
 fn cached_judge_is_reused_only_for_the_same_data() {
     let dev = Dev::default();
     let (train, test) = (bars(300, 3), bars(100, 4));
     let root = tempfile::tempdir().unwrap();
     let (run, committed) = (root.path().join("run"), root.path().join("committed"));
     // First call: nothing cached, so it trains and saves into `run`.
-    let (judge, card) = trainer::judge::cached(&dev, &run, None, &train, &test, 5, 1).unwrap();
+    let (judge, card) =
+        trainer::judge::cached(&dev, &run, None, &train, &test, JudgeArch::LeNet, 5, 1).unwrap();
     assert!(run.join("judge.bin").exists() && run.join("judge.json").exists());
     assert_eq!(card.data_fingerprint, trainer::judge::fingerprint(&train));
     // A committed copy is used as it is, without training into the run dir.
     std::fs::rename(&run, &committed).unwrap();
-    let (again, _) =
-        trainer::judge::cached(&dev, &run, Some(&committed), &train, &test, 5, 1).unwrap();
+    let (again, _) = trainer::judge::cached(
+        &dev,
+        &run,
+        Some(&committed),
+        &train,
+        &test,
+        JudgeArch::LeNet,
+        5,
+        1,
+    )
+    .unwrap();
     assert_eq!(again.to_bytes(), judge.to_bytes());
     assert!(!run.join("judge.bin").exists(), "no retraining");
     // Other data, or a damaged file: trained anew.
     let other = bars(300, 9);
-    trainer::judge::cached(&dev, &run, Some(&committed), &other, &test, 5, 1).unwrap();
+    trainer::judge::cached(
+        &dev,
+        &run,
+        Some(&committed),
+        &other,
+        &test,
+        JudgeArch::LeNet,
+        5,
+        1,
+    )
+    .unwrap();
     assert!(run.join("judge.bin").exists(), "retrained for other data");
     std::fs::write(run.join("judge.bin"), b"damaged").unwrap();
-    let (fixed, _) = trainer::judge::cached(&dev, &run, None, &other, &test, 5, 1).unwrap();
+    let (fixed, _) =
+        trainer::judge::cached(&dev, &run, None, &other, &test, JudgeArch::LeNet, 5, 1).unwrap();
     assert_eq!(
         std::fs::read(run.join("judge.bin")).unwrap(),
         fixed.to_bytes()

@@ -10,6 +10,7 @@ use clap::Args;
 use super::Global;
 use crate::arch::Arch;
 use crate::data::{self, DatasetKind};
+use crate::judge::JudgeArch;
 use crate::layers::Dev;
 use crate::prior::{Covariance, PriorSpec};
 use crate::quantize;
@@ -232,7 +233,27 @@ pub(super) fn load_judge(
         Some(&crate::folders::models()),
         train_set,
         test_set,
+        JudgeArch::LeNet,
         1,
+        crate::judge::EPOCHS,
+    )
+}
+
+/// The second judge: another network ([`JudgeArch::Mlp`]) and seed (2),
+/// cached in `runs/judge-second/`; it reports figures, it never chooses.
+pub(super) fn load_second_judge(
+    dev: &Dev,
+    train_set: &data::Dataset,
+    test_set: &data::Dataset,
+) -> Result<(crate::judge::Judge, crate::judge::JudgeCard)> {
+    crate::judge::cached(
+        dev,
+        &crate::folders::second_judge_cache(),
+        None,
+        train_set,
+        test_set,
+        JudgeArch::Mlp,
+        2,
         crate::judge::EPOCHS,
     )
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::builder::TypedValueParser as _;
 use clap::Args;
 
-use super::common::{load_judge, ModelSource};
+use super::common::{load_judge, load_second_judge, ModelSource};
 use super::Global;
 use crate::layers::Dev;
 
@@ -20,6 +20,15 @@ pub(crate) struct JudgeArgs {
     /// Seed of the latent sampler.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also GAN-train: classifiers trained this many epochs on 60,000
+    /// drawn digits and on 60,000 real ones, tested on the real test set
+    /// (0: skip; minutes per epoch).
+    #[arg(long, default_value_t = 0)]
+    gan_train_epochs: usize,
+    /// Judge with the second judge (an MLP, seed 2, cached in
+    /// runs/judge-second) instead: the one never used for choosing.
+    #[arg(long)]
+    second_judge: bool,
     /// Write the figures as JSON to this file too.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -37,9 +46,24 @@ pub(super) fn run(args: JudgeArgs, global: &Global, dev: &Dev) -> Result<()> {
             &source.run.paths(&source.run.arch(global.dataset)?).dir,
         ),
     };
-    let (judge, card) = load_judge(dev, &judge_dir, &train_set, &test_set)?;
-    let judged =
-        crate::judge::judge_model(&judge, &card, dev, &model, &test_set, args.seed, args.count)?;
+    let (judge, card) = if args.second_judge {
+        load_second_judge(dev, &train_set, &test_set)?
+    } else {
+        load_judge(dev, &judge_dir, &train_set, &test_set)?
+    };
+    let mut judged = crate::judge::judge_model(
+        &judge, &card, dev, &model, &train_set, &test_set, args.seed, args.count,
+    )?;
+    if args.gan_train_epochs > 0 {
+        judged.gan_train = Some(crate::judge::gan_train(
+            dev,
+            &model,
+            &train_set,
+            &test_set,
+            args.seed,
+            args.gan_train_epochs,
+        )?);
+    }
     print!("{}", judged.lines());
     if let Some(path) = &args.json {
         runtime::host::atomic_file::write_atomic_creating_dirs(

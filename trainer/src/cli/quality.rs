@@ -43,14 +43,11 @@ pub(super) fn run(args: QualityArgs, global: &Global, dev: &Dev) -> Result<()> {
     let judge = if args.no_judge || global.dataset != DatasetKind::Mnist {
         None
     } else {
-        Some(crate::judge::cached(
+        Some(super::common::load_judge(
             dev,
             &folders::judge_cache(),
-            Some(&folders::models()),
             &train_set,
             &test_set,
-            1,
-            crate::judge::EPOCHS,
         )?)
     };
     for spec in &args.runs {

@@ -15,18 +15,24 @@
 //! - `cache`: the judge kept in `runs/judge/` (or the committed one), and
 //!   when it is reused;
 //! - `scores`: what the judge says of a set of images;
+//! - `fidelity`: fidelity and variety against real digits (Fréchet
+//!   distance, precision/recall, density/coverage, sharpness, copying);
+//! - `gan_train`: a classifier trained on drawn digits, tested on real ones;
 //! - `verdict`: judging a model, by drawing digits exactly as a device does.
 
 mod cache;
+pub mod fidelity;
+pub mod gan_train;
 mod net;
 mod scores;
 mod verdict;
 
 pub use crate::data::CLASSES;
 pub use cache::{cached, fingerprint, JudgeCard};
-pub use net::{top, Judge, EPOCHS};
+pub use gan_train::{gan_train, GanTrain};
+pub use net::{top, Judge, JudgeArch, EPOCHS, FEATURES};
 pub use scores::{score, score_dataset, within_class_distance, Report};
-pub use verdict::{judge_model, Judged};
+pub use verdict::{judge_model, FidelityReport, Judged};
 
 /// A judged image: grey levels, row-major, 28 x 28.
 pub type Image = [u8];
