@@ -13,8 +13,15 @@
 //! Requested digits: 1,000 per class (seed 1 + class); unconditional:
 //! 10,000, classes by training frequency (seed 99), each drawn as requested.
 //!
+//! The filter is the prior's own class posterior (`prior`), or a latent
+//! classifier `z -> 64 -> 10` trained on 200,000 latents drawn from the
+//! float prior, each labelled with the class of the digit the float decoder
+//! draws from it, by the VAE's own encoder and the prior's densities
+//! (`cycle`: no judge involved) or by the first judge (`judge`).
+//! Figures by both judges.
+//!
 //! ```sh
-//! cargo run --release -p trainer --example filter_and_gain -- T GAIN[,GAIN..] TAU[,TAU..] [K]
+//! cargo run --release -p trainer --example filter_and_gain -- T GAIN[,GAIN..] TAU[,TAU..] K prior|cycle|judge
 //! ```
 use anyhow::Result;
 use rand::{Rng, SeedableRng};
@@ -63,11 +70,112 @@ fn posterior(p: &FloatPrior, z: &[f32], k: usize) -> f64 {
     (l[k] - m).exp() / s
 }
 
-/// `n` digits of class `k`, redrawing while the prior's posterior of `k`
-/// is below `tau` (at most `tries` draws); returns digits and mean draws.
+/// What decides whether a latent drawn for class `k` is kept.
+enum Filter {
+    /// The prior's own class posterior `p(k | z)`.
+    Prior(FloatPrior),
+    /// A latent classifier `z -> 64 (ReLU) -> 10` trained on the host.
+    Net(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>),
+}
+
+impl Filter {
+    fn prob(&self, z: &[f32], k: usize) -> f64 {
+        match self {
+            Filter::Prior(fp) => posterior(fp, z, k),
+            Filter::Net(w1, b1, w2, b2) => {
+                let d = z.len();
+                let h: Vec<f32> = b1
+                    .iter()
+                    .enumerate()
+                    .map(|(o, b)| (b + (0..d).map(|i| w1[o * d + i] * z[i]).sum::<f32>()).max(0.0))
+                    .collect();
+                let l: Vec<f64> = b2
+                    .iter()
+                    .enumerate()
+                    .map(|(o, b)| f64::from(b + (0..h.len()).map(|i| w2[o * h.len() + i] * h[i]).sum::<f32>()))
+                    .collect();
+                let m = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = l.iter().map(|v| (v - m).exp()).sum();
+                (l[k] - m).exp() / s
+            }
+        }
+    }
+}
+
+/// Trains the latent classifier on 20,000 latents per class drawn from the
+/// float prior `fp`, each labelled with the class of the digit the float
+/// decoder draws from it: by the VAE's own encoder and the prior's class
+/// densities (`cycle`), or by the judge (`judge`).
+fn train_filter(
+    dev: &Dev,
+    vae: &trainer::vae::Vae,
+    fp: &FloatPrior,
+    labeler: &str,
+    judge: &judge::Judge,
+) -> Filter {
+    use dfdx::prelude::*;
+    let d = vae.arch.latent;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut z = Vec::new();
+    for c in &fp.classes {
+        let comp = &c.components[0];
+        for _ in 0..20_000 {
+            let eps: Vec<f64> = (0..d)
+                .map(|_| (0..12).map(|_| rng.gen::<f64>()).sum::<f64>() - 6.0)
+                .collect();
+            for i in 0..d {
+                let row = &comp.scale[i * (i + 1) / 2..][..=i];
+                z.push((comp.mean[i] + (0..=i).map(|j| row[j] * eps[j]).sum::<f64>()) as f32);
+            }
+        }
+    }
+    let rows = z.len() / d;
+    let mut labels = Vec::with_capacity(rows);
+    for chunk in z.chunks(10_000 * d) {
+        let logits = vae.logits(dev, chunk, &[]);
+        let px: Vec<f32> = logits.iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
+        if labeler == "judge" {
+            let bytes: Vec<u8> = px.iter().map(|p| (p * 255.0).round() as u8).collect();
+            let imgs: Vec<&Image> = bytes.chunks(784).collect();
+            labels.extend(judge.probabilities(dev, &imgs).iter().map(judge::top));
+        } else {
+            let (mu, _) = vae.posterior(&px, &[]);
+            for m in mu.chunks(d) {
+                let l = log_density(fp, m);
+                labels.push((0..l.len()).max_by(|&a, &b| l[a].total_cmp(&l[b])).unwrap());
+            }
+        }
+    }
+    let mut init = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let mut l1 = trainer::layers::Dense::new(dev, &mut init, d, 64);
+    let mut l2 = trainer::layers::Dense::new(dev, &mut init, 64, CLASSES);
+    let mut adam = trainer::adam::Adam::for_layers(&[&l1, &l2], 1e-3);
+    let mut order: Vec<usize> = (0..rows).collect();
+    for _epoch in 0..5 {
+        use rand::seq::SliceRandom;
+        order.shuffle(&mut rng);
+        for b in order.chunks(256) {
+            let x: Vec<f32> = b.iter().flat_map(|&r| z[r * d..][..d].iter().copied()).collect();
+            let mut y = vec![0.0f32; b.len() * CLASSES];
+            for (i, &r) in b.iter().enumerate() {
+                y[i * CLASSES + labels[r]] = 1.0;
+            }
+            let x = dev.tensor_from_vec(x, (b.len(), d));
+            let y = dev.tensor_from_vec(y, (b.len(), CLASSES));
+            let out = l2.forward(l1.forward(x.put_tape(OwnedTape::<f32, Dev>::default())).relu());
+            let loss = cross_entropy_with_logits_loss(out, y);
+            let mut grads = loss.backward();
+            adam.step_layers(vec![&mut l1, &mut l2], &mut grads);
+        }
+    }
+    Filter::Net(l1.w.as_vec(), l1.b.as_vec(), l2.w.as_vec(), l2.b.as_vec())
+}
+
+/// `n` digits of class `k`, redrawing while the filter's `p(k | z)` is below
+/// `tau` (at most 32 draws); returns digits and mean draws per digit.
 fn draw(
     model: &Model<'_>,
-    fp: &FloatPrior,
+    fp: &Filter,
     k: usize,
     n: usize,
     tau: f64,
@@ -83,7 +191,7 @@ fn draw(
         draws += 1;
         for _ in 1..32 {
             let zf: Vec<f32> = z.to_f32().collect();
-            if posterior(fp, &zf, k) >= tau {
+            if fp.prob(&zf, k) >= tau {
                 break;
             }
             z = s.draw(model, Some(k));
@@ -141,6 +249,22 @@ fn main() -> Result<()> {
     let test_imgs: Vec<&Image> = (0..test.len()).map(|i| test.image(i)).collect();
     let test_feat = j.features(&dev, &test_imgs);
     let _ = card;
+    let (j2, _) = judge::cached(
+        &dev,
+        &trainer::folders::second_judge_cache(),
+        None,
+        &train,
+        &test,
+        judge::JudgeArch::Mlp,
+        2,
+        judge::EPOCHS,
+    )?;
+    let test_feat2 = j2.features(&dev, &test_imgs);
+    let kind = args.get(5).map_or("prior", String::as_str);
+    let filter = match kind {
+        "prior" => Filter::Prior(fp.clone()),
+        labeler => train_filter(&dev, &vae, &fp, labeler, &j),
+    };
     for &g in &gains {
         let mut v2 = vae.clone();
         let last = v2.dec.last_mut().unwrap();
@@ -162,7 +286,7 @@ fn main() -> Result<()> {
             let mut all = Vec::new();
             let mut cost = 0.0;
             for c in 0..CLASSES {
-                let (d, m) = draw(&model, &fp, c, 1000, tau, 1 + c as u64);
+                let (d, m) = draw(&model, &filter, c, 1000, tau, 1 + c as u64);
                 cost += m / CLASSES as f64;
                 let imgs: Vec<&Image> = d.iter().map(Vec::as_slice).collect();
                 let p = j.probabilities(&dev, &imgs);
@@ -178,7 +302,7 @@ fn main() -> Result<()> {
                 per[train.labels[rng.gen_range(0..train.len())] as usize] += 1;
             }
             for (c, &n) in per.iter().enumerate() {
-                un.extend(draw(&model, &fp, c, n, tau, 100 + c as u64).0);
+                un.extend(draw(&model, &filter, c, n, tau, 100 + c as u64).0);
             }
             let imgs: Vec<&Image> = un.iter().map(Vec::as_slice).collect();
             let feats = j.features(&dev, &imgs);
@@ -195,8 +319,19 @@ fn main() -> Result<()> {
             );
             let mean = shares.iter().sum::<f64>() / 10.0;
             let low = shares.iter().copied().fold(1.0, f64::min);
-            println!("t {t} k {k} gain {g} tau {tau}: -ELBO q {nelbo:.2}; requested {:.2}% (low {:.1}%), draws/digit {cost:.2}; FD {:.2} P {:.3} R {:.3} D {:.3} C {:.3} grey {:.1}%",
-                100.0 * mean, 100.0 * low, f.frechet, f.precision, f.recall, f.density, f.coverage, 100.0 * f.mid_grey);
+            println!("t {t} k {k} gain {g} filter {kind} tau {tau}: -ELBO q {nelbo:.2}; draws/digit {cost:.2}; grey {:.1}%", 100.0 * f.mid_grey);
+            println!("  judge 1: requested {:.2}% (low {:.1}%); FD {:.2} P {:.3} R {:.3} D {:.3} C {:.3}",
+                100.0 * mean, 100.0 * low, f.frechet, f.precision, f.recall, f.density, f.coverage);
+            let mut shares2 = Vec::new();
+            for (c, d) in all.chunks(1000).enumerate() {
+                let imgs: Vec<&Image> = d.iter().map(Vec::as_slice).collect();
+                let p = j2.probabilities(&dev, &imgs);
+                shares2.push(p.iter().filter(|p| judge::top(p) == c).count() as f64 / d.len() as f64);
+            }
+            let m2 = fidelity::manifold(&dev, &test_feat2, &j2.features(&dev, &imgs), FEATURES);
+            let fd2 = fidelity::frechet(&j2.features(&dev, &imgs), &test_feat2, FEATURES);
+            println!("  judge 2: requested {:.2}% (low {:.1}%); FD {:.2} P {:.3} R {:.3} D {:.3} C {:.3}",
+                100.0 * shares2.iter().sum::<f64>() / 10.0, 100.0 * shares2.iter().copied().fold(1.0, f64::min), fd2, m2.precision, m2.recall, m2.density, m2.coverage);
         }
     }
     let _ = state;
