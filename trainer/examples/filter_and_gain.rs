@@ -92,7 +92,13 @@ impl Filter {
                 let l: Vec<f64> = b2
                     .iter()
                     .enumerate()
-                    .map(|(o, b)| f64::from(b + (0..h.len()).map(|i| w2[o * h.len() + i] * h[i]).sum::<f32>()))
+                    .map(|(o, b)| {
+                        f64::from(
+                            b + (0..h.len())
+                                .map(|i| w2[o * h.len() + i] * h[i])
+                                .sum::<f32>(),
+                        )
+                    })
                     .collect();
                 let m = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let s: f64 = l.iter().map(|v| (v - m).exp()).sum();
@@ -155,14 +161,20 @@ fn train_filter(
         use rand::seq::SliceRandom;
         order.shuffle(&mut rng);
         for b in order.chunks(256) {
-            let x: Vec<f32> = b.iter().flat_map(|&r| z[r * d..][..d].iter().copied()).collect();
+            let x: Vec<f32> = b
+                .iter()
+                .flat_map(|&r| z[r * d..][..d].iter().copied())
+                .collect();
             let mut y = vec![0.0f32; b.len() * CLASSES];
             for (i, &r) in b.iter().enumerate() {
                 y[i * CLASSES + labels[r]] = 1.0;
             }
             let x = dev.tensor_from_vec(x, (b.len(), d));
             let y = dev.tensor_from_vec(y, (b.len(), CLASSES));
-            let out = l2.forward(l1.forward(x.put_tape(OwnedTape::<f32, Dev>::default())).relu());
+            let out = l2.forward(
+                l1.forward(x.put_tape(OwnedTape::<f32, Dev>::default()))
+                    .relu(),
+            );
             let loss = cross_entropy_with_logits_loss(out, y);
             let mut grads = loss.backward();
             adam.step_layers(vec![&mut l1, &mut l2], &mut grads);
@@ -326,7 +338,8 @@ fn main() -> Result<()> {
             for (c, d) in all.chunks(1000).enumerate() {
                 let imgs: Vec<&Image> = d.iter().map(Vec::as_slice).collect();
                 let p = j2.probabilities(&dev, &imgs);
-                shares2.push(p.iter().filter(|p| judge::top(p) == c).count() as f64 / d.len() as f64);
+                shares2
+                    .push(p.iter().filter(|p| judge::top(p) == c).count() as f64 / d.len() as f64);
             }
             let m2 = fidelity::manifold(&dev, &test_feat2, &j2.features(&dev, &imgs), FEATURES);
             let fd2 = fidelity::frechet(&j2.features(&dev, &imgs), &test_feat2, FEATURES);
