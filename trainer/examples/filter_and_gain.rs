@@ -18,7 +18,8 @@
 //! float prior, each labelled with the class of the digit the float decoder
 //! draws from it, by the VAE's own encoder and the prior's densities
 //! (`cycle`: no judge involved) or by the first judge (`judge`).
-//! Figures by both judges.
+//! Figures by both judges; with `GAN_TRAIN_EPOCHS=N` also GAN-train (the
+//! judge's network trained N epochs on 6,000 filtered digits per class).
 //!
 //! ```sh
 //! cargo run --release -p trainer --example filter_and_gain -- T GAIN[,GAIN..] TAU[,TAU..] K prior|cycle|judge
@@ -345,6 +346,28 @@ fn main() -> Result<()> {
             let fd2 = fidelity::frechet(&j2.features(&dev, &imgs), &test_feat2, FEATURES);
             println!("  judge 2: requested {:.2}% (low {:.1}%); FD {:.2} P {:.3} R {:.3} D {:.3} C {:.3}",
                 100.0 * shares2.iter().sum::<f64>() / 10.0, 100.0 * shares2.iter().copied().fold(1.0, f64::min), fd2, m2.precision, m2.recall, m2.density, m2.coverage);
+            // GAN-train (env GAN_TRAIN_EPOCHS): the judge's network trained on
+            // 6,000 filtered digits per class, tested on the real test set.
+            if let Some(epochs) = std::env::var("GAN_TRAIN_EPOCHS")
+                .ok()
+                .and_then(|e| e.parse().ok())
+            {
+                let mut drawn = Dataset {
+                    pixels: Vec::new(),
+                    labels: Vec::new(),
+                };
+                for c in 0..CLASSES {
+                    for d in draw(&model, &filter, c, 6000, tau, 1 + c as u64).0 {
+                        drawn.pixels.extend(d);
+                        drawn.labels.push(c as u8);
+                    }
+                }
+                let net = judge::Judge::train(&dev, &drawn, epochs, 1);
+                println!(
+                    "  GAN-train ({epochs} epochs): {:.2}%",
+                    100.0 * net.accuracy(&dev, &test)
+                );
+            }
         }
     }
     let _ = state;
