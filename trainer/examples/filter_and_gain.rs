@@ -260,7 +260,7 @@ fn main() -> Result<()> {
     let means = trainer::prior::encoder_means(&vae, &train);
     let fp = trainer::prior::fit(&means, &train.labels, vae.arch.latent, &spec, 1)?;
     let test_imgs: Vec<&Image> = (0..test.len()).map(|i| test.image(i)).collect();
-    let test_feat = j.features(&dev, &test_imgs);
+    let reference = fidelity::Reference::new(&dev, j.features(&dev, &test_imgs), FEATURES);
     let _ = card;
     let (j2, _) = judge::cached(
         &dev,
@@ -272,7 +272,7 @@ fn main() -> Result<()> {
         2,
         judge::EPOCHS,
     )?;
-    let test_feat2 = j2.features(&dev, &test_imgs);
+    let reference2 = fidelity::Reference::new(&dev, j2.features(&dev, &test_imgs), FEATURES);
     let kind = args.get(5).map_or("prior", String::as_str);
     let filter = match kind {
         "prior" => Filter::Prior(fp.clone()),
@@ -323,8 +323,8 @@ fn main() -> Result<()> {
                 &dev,
                 &imgs,
                 &feats,
-                &test_feat,
-                FEATURES,
+                &reference,
+                &imgs,
                 &Dataset {
                     pixels: train.pixels[..784 * 1000].to_vec(),
                     labels: train.labels[..1000].to_vec(),
@@ -342,8 +342,9 @@ fn main() -> Result<()> {
                 shares2
                     .push(p.iter().filter(|p| judge::top(p) == c).count() as f64 / d.len() as f64);
             }
-            let m2 = fidelity::manifold(&dev, &test_feat2, &j2.features(&dev, &imgs), FEATURES);
-            let fd2 = fidelity::frechet(&j2.features(&dev, &imgs), &test_feat2, FEATURES);
+            let feats2 = j2.features(&dev, &imgs);
+            let m2 = fidelity::manifold(&dev, &reference2, &feats2);
+            let fd2 = reference2.frechet(&feats2);
             println!("  judge 2: requested {:.2}% (low {:.1}%); FD {:.2} P {:.3} R {:.3} D {:.3} C {:.3}",
                 100.0 * shares2.iter().sum::<f64>() / 10.0, 100.0 * shares2.iter().copied().fold(1.0, f64::min), fd2, m2.precision, m2.recall, m2.density, m2.coverage);
             // GAN-train (env GAN_TRAIN_EPOCHS): the judge's network trained on

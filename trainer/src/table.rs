@@ -123,7 +123,7 @@ impl JudgedRow {
                 judged.unconditional.inception_score,
                 judged.unconditional.confident,
             ),
-            fidelity: judged.fidelity.as_ref().map(FidelityRow::new),
+            fidelity: Some(FidelityRow::new(&judged.fidelity)),
         })
     }
 }

@@ -52,27 +52,64 @@ pub struct Fidelity {
     pub nearest_train: f64,
 }
 
-/// Measures `images` (with their judge features `features`, `dim` each)
-/// against the real digits `real` (features `real_features`), the
-/// training set `train` for the copying figure.
+/// The real digits every set is measured against, with what each
+/// measurement needs of them computed once: their features' mean and
+/// covariance, and their k-NN radii (k = 3 and k = 5).
+pub struct Reference {
+    features: Vec<f32>,
+    dim: usize,
+    mean: Vec<f64>,
+    cov: Vec<f64>,
+    radius_pr: Vec<f32>,
+    radius_dc: Vec<f32>,
+}
+
+impl Reference {
+    /// The reference of the real digits with judge features `features`
+    /// (`dim` per digit).
+    pub fn new(dev: &Dev, features: Vec<f32>, dim: usize) -> Reference {
+        let (mean, cov) = mean_cov(&features, dim);
+        let mut radii = kth_radii(dev, &features, dim, &[K_PR, K_DC]).into_iter();
+        let radius_pr = radii.next().unwrap_or_default();
+        let radius_dc = radii.next().unwrap_or_default();
+        Reference {
+            features,
+            dim,
+            mean,
+            cov,
+            radius_pr,
+            radius_dc,
+        }
+    }
+
+    /// Fréchet distance between `features`' Gaussian and the reference's.
+    pub fn frechet(&self, features: &[f32]) -> f64 {
+        let (m, s) = mean_cov(features, self.dim);
+        frechet_of(&m, &s, &self.mean, &self.cov, self.dim)
+    }
+}
+
+/// Measures `images` (with their judge features `features`) against the
+/// real digits of `reference`; the copying figure is that of `queries` (the
+/// first [`NEAREST_QUERIES`] of the digits it stands for) against `train`.
 pub fn measure(
     dev: &Dev,
     images: &[&Image],
     features: &[f32],
-    real_features: &[f32],
-    dim: usize,
+    reference: &Reference,
+    queries: &[&Image],
     train: &Dataset,
 ) -> Fidelity {
-    let m = manifold(dev, real_features, features, dim);
+    let m = manifold(dev, reference, features);
     Fidelity {
         images: images.len(),
-        frechet: frechet(features, real_features, dim),
+        frechet: reference.frechet(features),
         precision: m.precision,
         recall: m.recall,
         density: m.density,
         coverage: m.coverage,
         mid_grey: mid_grey(images),
-        nearest_train: nearest_train(dev, &images[..images.len().min(NEAREST_QUERIES)], train),
+        nearest_train: nearest_train(dev, &queries[..queries.len().min(NEAREST_QUERIES)], train),
     }
 }
 
@@ -229,7 +266,12 @@ fn matmul(a: &[f64], b: &[f64], dim: usize) -> Vec<f64> {
 pub fn frechet(a: &[f32], b: &[f32], dim: usize) -> f64 {
     let (ma, sa) = mean_cov(a, dim);
     let (mb, sb) = mean_cov(b, dim);
-    let (lam, vec) = symmetric_eigen(&sa, dim);
+    frechet_of(&ma, &sa, &mb, &sb, dim)
+}
+
+/// [`frechet`] of two Gaussians given by their means and covariances.
+fn frechet_of(ma: &[f64], sa: &[f64], mb: &[f64], sb: &[f64], dim: usize) -> f64 {
+    let (lam, vec) = symmetric_eigen(sa, dim);
     // S_a^1/2 = V diag(sqrt(lambda)) V^T.
     let root: Vec<f64> = (0..dim * dim)
         .map(|ij| {
@@ -239,27 +281,32 @@ pub fn frechet(a: &[f32], b: &[f32], dim: usize) -> f64 {
                 .sum()
         })
         .collect();
-    let m = matmul(&matmul(&root, &sb, dim), &root, dim);
+    let m = matmul(&matmul(&root, sb, dim), &root, dim);
     let (mu, _) = symmetric_eigen(&m, dim);
     let cross: f64 = mu.iter().map(|&x| x.max(0.0).sqrt()).sum();
     let trace = |s: &[f64]| (0..dim).map(|i| s[i * dim + i]).sum::<f64>();
-    let mean_sq: f64 = ma.iter().zip(&mb).map(|(x, y)| (x - y).powi(2)).sum();
-    (mean_sq + trace(&sa) + trace(&sb) - 2.0 * cross).max(0.0)
+    let mean_sq: f64 = ma.iter().zip(mb).map(|(x, y)| (x - y).powi(2)).sum();
+    (mean_sq + trace(sa) + trace(sb) - 2.0 * cross).max(0.0)
 }
 
-/// Squared distance from each row of `x` to its `k`-th nearest other row.
-fn kth_radius(dev: &Dev, x: &[f32], dim: usize, k: usize) -> Vec<f32> {
-    let mut out = vec![f32::INFINITY; x.len() / dim];
+/// For each `k` of `ks`, the squared distance from each row of `x` to its
+/// `k`-th nearest other row (one pass over the distances for all of them).
+fn kth_radii(dev: &Dev, x: &[f32], dim: usize, ks: &[usize]) -> Vec<Vec<f32>> {
+    let rows = x.len() / dim.max(1);
+    let most = ks.iter().copied().max().unwrap_or(1).max(1);
+    let mut out = vec![vec![f32::INFINITY; rows]; ks.len()];
     for_each_row(dev, x, x, dim, |i, d| {
-        let mut best = vec![f32::INFINITY; k];
+        let mut best = vec![f32::INFINITY; most];
         for (j, &v) in d.iter().enumerate() {
-            if j != i && v < best[k - 1] {
+            if j != i && v < best[most - 1] {
                 let pos = best.partition_point(|&b| b <= v);
                 best.insert(pos, v);
-                best.truncate(k);
+                best.truncate(most);
             }
         }
-        out[i] = best[k - 1];
+        for (radii, &k) in out.iter_mut().zip(ks) {
+            radii[i] = best[k.max(1) - 1];
+        }
     });
     out
 }
@@ -277,11 +324,12 @@ pub struct Manifold {
     pub coverage: f64,
 }
 
-/// The k-NN manifold figures of `fake` against `real` (rows of `dim`).
-pub fn manifold(dev: &Dev, real: &[f32], fake: &[f32], dim: usize) -> Manifold {
-    let real_pr = kth_radius(dev, real, dim, K_PR);
-    let real_dc = kth_radius(dev, real, dim, K_DC);
-    let fake_pr = kth_radius(dev, fake, dim, K_PR);
+/// The k-NN manifold figures of `fake` (rows of the reference's width)
+/// against the reference's real digits.
+pub fn manifold(dev: &Dev, reference: &Reference, fake: &[f32]) -> Manifold {
+    let (real, dim) = (&reference.features, reference.dim);
+    let (real_pr, real_dc) = (&reference.radius_pr, &reference.radius_dc);
+    let fake_pr = kth_radii(dev, fake, dim, &[K_PR]).remove(0);
     let (nr, nf) = (real_pr.len(), fake_pr.len());
     // Per fake digit: inside any real k = 3 ball; real k = 5 balls holding it.
     let (mut inside, mut balls) = (0usize, 0usize);
@@ -353,28 +401,36 @@ mod tests {
 
     #[test]
     fn manifold_tells_a_collapsed_set_from_a_matching_one() {
-        let real = gaussian(1000, 8, 0.0, 1.0, 2);
-        let alike = manifold(&Dev::default(), &real, &gaussian(1000, 8, 0.0, 1.0, 3), 8);
+        let dev = Dev::default();
+        let reference = Reference::new(&dev, gaussian(1000, 8, 0.0, 1.0, 2), 8);
+        let alike = manifold(&dev, &reference, &gaussian(1000, 8, 0.0, 1.0, 3));
         assert!(alike.precision > 0.6 && alike.recall > 0.6, "{alike:?}");
         assert!((alike.density - 1.0).abs() < 0.3, "{alike:?}");
         // Near the centre only: real-looking, little variety.
-        let collapsed = manifold(&Dev::default(), &real, &gaussian(1000, 8, 0.0, 0.2, 4), 8);
+        let collapsed = manifold(&dev, &reference, &gaussian(1000, 8, 0.0, 0.2, 4));
         assert!(collapsed.precision > 0.9, "{collapsed:?}");
         assert!(
             collapsed.recall < 0.2 && collapsed.coverage < 0.5,
             "{collapsed:?}"
         );
         // Far away: neither.
-        let off = manifold(&Dev::default(), &real, &gaussian(1000, 8, 5.0, 1.0, 5), 8);
+        let off = manifold(&dev, &reference, &gaussian(1000, 8, 5.0, 1.0, 5));
         assert!(off.precision < 0.05 && off.recall < 0.05, "{off:?}");
     }
 
     #[test]
     fn a_set_against_itself_is_fully_precise_and_recalled() {
         let real = gaussian(500, 8, 0.0, 1.0, 6);
-        let m = manifold(&Dev::default(), &real, &real, 8);
+        let dev = Dev::default();
+        let reference = Reference::new(&dev, real.clone(), 8);
+        let m = manifold(&dev, &reference, &real);
         assert_eq!((m.precision, m.recall, m.coverage), (1.0, 1.0, 1.0));
         assert!(frechet(&real, &real, 8) < 1e-9);
+        assert_eq!(reference.frechet(&real), frechet(&real, &real, 8));
+        // One pass for several k gives each k's radius.
+        let both = kth_radii(&dev, &real, 8, &[3, 5]);
+        assert_eq!(both[0], kth_radii(&dev, &real, 8, &[3]).remove(0));
+        assert!(both[0].iter().zip(&both[1]).all(|(a, b)| a <= b));
     }
 
     #[test]

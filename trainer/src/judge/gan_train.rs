@@ -53,21 +53,16 @@ pub fn gan_train(
     seed: u64,
     epochs: usize,
 ) -> Result<GanTrain> {
-    let prior = model
-        .prior()
+    let classes = super::verdict::prior_digit_labels(model)
         .context("GAN-train needs a model whose prior draws each digit on request")?;
     ensure!(
-        prior.classes() == CLASSES,
+        classes.len() == CLASSES,
         "GAN-train needs the ten digit classes"
     );
-    let mut labels = Vec::with_capacity(CLASSES * PER_CLASS);
-    for k in 0..CLASSES {
-        let label = prior
-            .label(k)
-            .and_then(|l| l.parse::<u8>().ok())
-            .with_context(|| format!("prior class {k} is not a digit label"))?;
-        labels.extend(std::iter::repeat_n(label, PER_CLASS));
-    }
+    let labels: Vec<u8> = classes
+        .iter()
+        .flat_map(|&l| std::iter::repeat_n(l as u8, PER_CLASS))
+        .collect();
     let digits = crate::draw::digit_rows(model, seed, PER_CLASS)?;
     let drawn = Dataset {
         pixels: digits.concat(),

@@ -30,7 +30,7 @@ mod verdict;
 pub use crate::data::CLASSES;
 pub use cache::{cached, fingerprint, JudgeCard};
 pub use gan_train::{gan_train, GanTrain};
-pub use net::{top, Judge, JudgeArch, EPOCHS, FEATURES};
+pub use net::{top, Judge, JudgeArch, Reading, EPOCHS, FEATURES};
 pub use scores::{score, score_dataset, within_class_distance, Report};
 pub use verdict::{judge_model, FidelityReport, Judged};
 

@@ -239,14 +239,26 @@ impl Judge {
         let mut out = Vec::with_capacity(images.len());
         for chunk in images.chunks(500) {
             let logits = self.logits(dev, self.input(dev, chunk), chunk.len());
-            let probs = logits.softmax::<Axis<1>>().as_vec();
-            for row in probs.chunks_exact(CLASSES) {
-                let mut a = [0.0; CLASSES];
-                a.copy_from_slice(row);
-                out.push(a);
-            }
+            push_softmax(&mut out, logits);
         }
         out
+    }
+
+    /// Features and class probabilities of each image from one pass of the
+    /// network (the same values as [`Judge::features`] and
+    /// [`Judge::probabilities`]).
+    pub fn read(&self, dev: &Dev, images: &[&Image]) -> Reading {
+        let mut reading = Reading {
+            features: Vec::with_capacity(images.len() * FEATURES),
+            probabilities: Vec::with_capacity(images.len()),
+        };
+        let out = self.layers.last().expect("a judge has layers");
+        for chunk in images.chunks(500) {
+            let f = self.features_of(dev, self.input(dev, chunk), chunk.len());
+            reading.features.extend(f.as_vec());
+            push_softmax(&mut reading.probabilities, out.forward(f));
+        }
+        reading
     }
 
     /// Top-1 accuracy on a labelled set.
@@ -369,6 +381,23 @@ impl Judge {
         }
         ensure!(at == bytes.len(), "judge weights file has trailing bytes");
         Ok(judge)
+    }
+}
+
+/// What the judge reads from a set of images.
+pub struct Reading {
+    /// [`FEATURES`] per image, row-major.
+    pub features: Vec<f32>,
+    /// Class probabilities per image.
+    pub probabilities: Vec<[f32; CLASSES]>,
+}
+
+/// Appends the softmax of each row of `logits` to `out`.
+fn push_softmax(out: &mut Vec<[f32; CLASSES]>, logits: Mat) {
+    for row in logits.softmax::<Axis<1>>().as_vec().chunks_exact(CLASSES) {
+        let mut a = [0.0; CLASSES];
+        a.copy_from_slice(row);
+        out.push(a);
     }
 }
 

@@ -118,15 +118,14 @@ pub fn score(probs: &[[f32; CLASSES]], requested: Option<&[usize]>) -> Report {
     }
 }
 
-/// [`score`] with [`Report::within_class_distance`] filled in.
+/// [`score`] of `images` (with the judge's probabilities `probs`), with
+/// [`Report::within_class_distance`] filled in.
 pub(super) fn score_images(
-    judge: &Judge,
-    dev: &Dev,
     images: &[&Image],
+    probs: &[[f32; CLASSES]],
     requested: Option<&[usize]>,
 ) -> Report {
-    let probs = judge.probabilities(dev, images);
-    let mut r = score(&probs, requested);
+    let mut r = score(probs, requested);
     let classes: Vec<usize> = match requested {
         Some(req) => req.to_vec(),
         None => probs.iter().map(top).collect(),
@@ -139,7 +138,7 @@ pub(super) fn score_images(
 pub fn score_dataset(judge: &Judge, dev: &Dev, data: &Dataset) -> Report {
     let images: Vec<&Image> = (0..data.len()).map(|i| data.image(i)).collect();
     let labels: Vec<usize> = data.labels.iter().map(|&l| usize::from(l)).collect();
-    score_images(judge, dev, &images, Some(&labels))
+    score_images(&images, &judge.probabilities(dev, &images), Some(&labels))
 }
 
 impl Report {

@@ -4,8 +4,8 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::fidelity::{frechet, measure, nearest_train, Fidelity, NEAREST_QUERIES};
-use super::{score_dataset, scores::score_images, Judge, JudgeCard, Report};
+use super::fidelity::{frechet, measure, Fidelity, Reference};
+use super::{scores::score_images, Judge, JudgeCard, Reading, Report};
 use super::{Image, CLASSES, FEATURES};
 use crate::data::Dataset;
 use crate::layers::Dev;
@@ -26,10 +26,8 @@ pub struct Judged {
     /// The real test images, for comparison.
     pub test_set: Report,
     /// Fidelity and variety against the real test digits, with real
-    /// training digits measured the same way beside them (judges cached
-    /// before these figures existed have none).
-    #[serde(default)]
-    pub fidelity: Option<FidelityReport>,
+    /// training digits measured the same way beside them.
+    pub fidelity: FidelityReport,
     /// GAN-train accuracy (only when asked for: it trains two classifiers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gan_train: Option<super::GanTrain>,
@@ -67,6 +65,11 @@ impl FidelityReport {
     }
 }
 
+/// Drawn digits as images.
+fn as_images(digits: &[Vec<u8>]) -> Vec<&Image> {
+    digits.iter().map(Vec::as_slice).collect()
+}
+
 /// The first `n` images of `d`.
 fn image_list(d: &Dataset, n: usize) -> Vec<&Image> {
     (0..d.len().min(n)).map(|i| d.image(i)).collect()
@@ -95,56 +98,75 @@ fn frechet_per_class(a: &[f32], a_classes: &[usize], b: &[f32], b_classes: &[usi
         .collect()
 }
 
-/// Measures drawn digits (`unconditional`, and `requested` with the class
-/// each was asked for) and the first 10,000 training digits against the
-/// test digits.
+/// A set of images with what the judge read from them (one pass).
+struct Read<'a> {
+    images: Vec<&'a Image>,
+    reading: Reading,
+}
+
+impl<'a> Read<'a> {
+    fn new(judge: &Judge, dev: &Dev, images: Vec<&'a Image>) -> Self {
+        let reading = judge.read(dev, &images);
+        Read { images, reading }
+    }
+
+    /// The judge's figures of the set (`requested`: each image's class).
+    fn report(&self, requested: Option<&[usize]>) -> Report {
+        score_images(&self.images, &self.reading.probabilities, requested)
+    }
+}
+
+/// The labels of the first `n` digits of `d`, as classes.
+fn labels(d: &Dataset, n: usize) -> Vec<usize> {
+    d.labels.iter().take(n).map(|&l| usize::from(l)).collect()
+}
+
+/// The digit each class of `model`'s prior stands for, in class order.
+pub(super) fn prior_digit_labels(model: &runtime::Model<'_>) -> Result<Vec<usize>> {
+    let prior = model
+        .prior()
+        .context("the model has no class prior, so no digit can be requested")?;
+    (0..prior.classes())
+        .map(|k| {
+            prior
+                .label(k)
+                .and_then(|l| l.parse::<usize>().ok())
+                .filter(|&l| l < CLASSES)
+                .with_context(|| format!("prior class {k} is not a digit label"))
+        })
+        .collect()
+}
+
+/// Measures the unconditional draws, the requested ones (with the digit
+/// each was asked for) and `real` (the first training digits) against the
+/// test digits `test` (read as `test_read`).
 fn fidelity(
-    judge: &Judge,
     dev: &Dev,
-    unconditional: &[&Image],
-    requested: Option<(&[&Image], &[usize])>,
-    train: &Dataset,
+    unconditional: &Read<'_>,
+    requested: Option<(&Read<'_>, &[usize])>,
+    real: &Read<'_>,
+    test_read: &Read<'_>,
     test: &Dataset,
+    train: &Dataset,
 ) -> FidelityReport {
-    let classes = |d: &Dataset, n: usize| -> Vec<usize> {
-        d.labels.iter().take(n).map(|&l| usize::from(l)).collect()
+    let test_features = &test_read.reading.features;
+    let reference = Reference::new(dev, test_features.clone(), FEATURES);
+    let measured = |set: &Read<'_>, queries: &[&Image]| {
+        let features = &set.reading.features;
+        measure(dev, &set.images, features, &reference, queries, train)
     };
-    let test_images = image_list(test, usize::MAX);
-    let test_features = judge.features(dev, &test_images);
-    let test_classes = classes(test, usize::MAX);
-    let real_images = image_list(train, 10_000);
-    let real_features = judge.features(dev, &real_images);
-    let mut real = measure(
-        dev,
-        &real_images,
-        &real_features,
-        &test_features,
-        FEATURES,
-        train,
-    );
-    let queries = &test_images[..test_images.len().min(NEAREST_QUERIES)];
-    real.nearest_train = nearest_train(dev, queries, train);
-    let drawn_features = judge.features(dev, unconditional);
-    let drawn = measure(
-        dev,
-        unconditional,
-        &drawn_features,
-        &test_features,
-        FEATURES,
-        train,
-    );
+    // Training digits are in the training set: the copying figure beside
+    // the drawn digits' is the test digits'.
+    let real_fidelity = measured(real, &test_read.images);
+    let drawn = measured(unconditional, &unconditional.images);
+    let test_classes = labels(test, usize::MAX);
     let (requested_frechet_per_class, real_frechet_per_class) = match requested {
-        Some((images, asked)) => (
+        Some((set, asked)) => (
+            frechet_per_class(&set.reading.features, asked, test_features, &test_classes),
             frechet_per_class(
-                &judge.features(dev, images),
-                asked,
-                &test_features,
-                &test_classes,
-            ),
-            frechet_per_class(
-                &real_features,
-                &classes(train, 10_000),
-                &test_features,
+                &real.reading.features,
+                &labels(train, real.images.len()),
+                test_features,
                 &test_classes,
             ),
         ),
@@ -152,7 +174,7 @@ fn fidelity(
     };
     FidelityReport {
         unconditional: drawn,
-        real,
+        real: real_fidelity,
         requested_frechet_per_class,
         real_frechet_per_class,
     }
@@ -160,7 +182,8 @@ fn fidelity(
 
 /// Draws digits exactly as a device does (the runtime's sampler and integer
 /// decoder) and judges them: `per_class` per class on request (when the
-/// model has a prior) and `10 * per_class` unconditionally.
+/// model has a prior) and `10 * per_class` unconditionally, beside the test
+/// digits and the first 10,000 training digits.
 #[allow(clippy::too_many_arguments)]
 pub fn judge_model(
     judge: &Judge,
@@ -172,52 +195,42 @@ pub fn judge_model(
     seed: u64,
     per_class: usize,
 ) -> Result<Judged> {
+    // On request: `per_class` of each class, drawn as `sample --digit` and
+    // the digit grid draw them, each with the digit it was asked to be.
     let requested = match model.prior() {
-        Some(prior) => {
-            // The digit each class stands for, then `per_class` of each,
-            // drawn as `sample --digit` and the digit grid draw them.
-            let labels = (0..prior.classes())
-                .map(|k| {
-                    prior
-                        .label(k)
-                        .and_then(|l| l.parse::<usize>().ok())
-                        .filter(|&l| l < CLASSES)
-                        .with_context(|| format!("prior class {k} is not a digit label"))
-                })
-                .collect::<Result<Vec<usize>>>()?;
-            let digits = crate::draw::digit_rows(model, seed, per_class)?;
-            let asked: Vec<usize> = labels
-                .iter()
-                .flat_map(|&l| std::iter::repeat_n(l, per_class))
+        Some(_) => {
+            let asked: Vec<usize> = prior_digit_labels(model)?
+                .into_iter()
+                .flat_map(|l| std::iter::repeat_n(l, per_class))
                 .collect();
-            Some((digits, asked))
+            Some((crate::draw::digit_rows(model, seed, per_class)?, asked))
         }
         None => None,
     };
-    let requested_images: Option<(Vec<&Image>, &[usize])> = requested
+    let drawn = crate::draw::device_samples(model, seed, CLASSES * per_class, None)?;
+    let unconditional = Read::new(judge, dev, as_images(&drawn));
+    let requested = requested
         .as_ref()
-        .map(|(d, asked)| (d.iter().map(Vec::as_slice).collect(), asked.as_slice()));
-    let digits = crate::draw::device_samples(model, seed, CLASSES * per_class, None)?;
-    let images: Vec<&Image> = digits.iter().map(Vec::as_slice).collect();
+        .map(|(d, asked)| (Read::new(judge, dev, as_images(d)), asked.as_slice()));
+    let test_read = Read::new(judge, dev, image_list(test, usize::MAX));
+    let real = Read::new(judge, dev, image_list(train, 10_000));
     let fidelity = fidelity(
-        judge,
         dev,
-        &images,
-        requested_images.as_ref().map(|(i, a)| (i.as_slice(), *a)),
-        train,
+        &unconditional,
+        requested.as_ref().map(|(r, asked)| (r, *asked)),
+        &real,
+        &test_read,
         test,
+        train,
     );
-    let requested = requested_images
-        .as_ref()
-        .map(|(i, asked)| score_images(judge, dev, i, Some(asked)));
     Ok(Judged {
         judge: card.clone(),
         seed,
         draws_per_class: per_class,
-        requested,
-        unconditional: score_images(judge, dev, &images, None),
-        test_set: score_dataset(judge, dev, test),
-        fidelity: Some(fidelity),
+        requested: requested.as_ref().map(|(r, asked)| r.report(Some(asked))),
+        unconditional: unconditional.report(None),
+        test_set: test_read.report(Some(&labels(test, usize::MAX))),
+        fidelity,
         gan_train: None,
     })
 }
@@ -249,9 +262,7 @@ impl Judged {
             self.test_set.images,
             self.test_set.line()
         );
-        if let Some(f) = &self.fidelity {
-            s += &f.lines();
-        }
+        s += &self.fidelity.lines();
         if let Some(g) = &self.gan_train {
             s += &g.line();
         }
