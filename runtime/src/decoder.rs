@@ -8,7 +8,7 @@ use crate::kernels::dense;
 use crate::latent::Latent;
 use crate::layout::padded_inputs;
 use crate::model::Model;
-use crate::sigmoid::grey_of_logit;
+use crate::sigmoid::{gained_logit, grey_of_logit};
 
 /// Runs a validated [`Model`] with scratch space for hidden layers up to `W`
 /// wide (rounded up to a multiple of 4): `2 * W` i16 values, fixed at compile
@@ -59,14 +59,17 @@ impl<'m, const W: usize> Decoder<'m, W> {
         self.model
     }
 
-    /// Decodes `latent` to a grey image (`round(255 * sigmoid(logit))` per pixel).
+    /// Decodes `latent` to a grey image: per pixel
+    /// `round(255 * sigmoid(gain * logit))`, with the model's logit gain
+    /// ([`Model::logit_gain`], 1 unless a version-4 file sets it).
     pub fn decode<const IW: usize, const IH: usize>(
         &mut self,
         latent: &Latent,
         image: &mut GrayImage<IW, IH>,
     ) -> Result<(), DecodeError> {
+        let gain = self.model.logit_gain();
         self.run(latent.as_q12(), image.pixels_mut(), |v| {
-            grey_of_logit(v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16)
+            grey_of_logit(gained_logit(logit_q8(v), gain))
         })
     }
 
@@ -77,9 +80,7 @@ impl<'m, const W: usize> Decoder<'m, W> {
         latent: &Latent,
         logits: &mut [i16],
     ) -> Result<(), DecodeError> {
-        self.run(latent.as_q12(), logits, |v| {
-            v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
-        })
+        self.run(latent.as_q12(), logits, logit_q8)
     }
 
     /// Runs every layer; `last` turns the last layer's requantized values into outputs.
@@ -150,7 +151,20 @@ fn hidden_layer<const W: usize>(
             capacity: W,
         })?;
     let (values, padding) = out.split_at_mut(width.min(padded));
-    dense(layer, input, values, |v| v.clamp(0, 255) as i16);
+    dense(layer, input, values, relu_u8);
     padding.fill(0);
     Ok(padded)
+}
+
+/// A hidden layer's output: ReLU, saturated to the u8 range. A named
+/// function (not a closure) so that the decoder and the latent filter share
+/// one copy of the kernel for it (code size).
+pub(crate) fn relu_u8(v: i32) -> i16 {
+    v.clamp(0, 255) as i16
+}
+
+/// A last layer's output: the Q8 logit, saturated to i16 (shared like
+/// [`relu_u8`]).
+pub(crate) fn logit_q8(v: i32) -> i16 {
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }

@@ -56,6 +56,10 @@ impl fmt::Display for PriorField {
 }
 
 /// Why a byte buffer is not a valid model. Returned by [`crate::Model::from_bytes`].
+///
+/// A `layer` index counts the file's layers in order: the decoder's first
+/// (0 to its layer count - 1), then a latent filter's (version 4), so with a
+/// 3-layer decoder the filter's first layer is layer 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelError {
     /// The buffer is empty.
@@ -233,6 +237,18 @@ pub enum ModelError {
         /// The value found.
         bits: u8,
     },
+    /// The drawing section's logit gain is 0 or above
+    /// [`crate::format::MAX_LOGIT_GAIN`].
+    LogitGain(u16),
+    /// The file has a latent filter but no prior to draw the latents it judges.
+    FilterWithoutPrior,
+    /// The latent filter's last layer does not give one logit per prior class.
+    FilterOutputs {
+        /// Classes of the prior.
+        classes: usize,
+        /// Outputs of the filter's last layer.
+        found: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -248,7 +264,7 @@ impl fmt::Display for ModelError {
             ModelError::BadMagic(m) => write!(f, "not a model file: magic bytes are {m:02x?}"),
             ModelError::UnsupportedVersion(v) => write!(
                 f,
-                "model format version {v} is not supported (this runtime reads versions {} and {})",
+                "model format version {v} is not supported (this runtime reads versions {} to {})",
                 crate::format::FORMAT_VERSION_NO_PRIOR,
                 crate::format::FORMAT_VERSION
             ),
@@ -365,6 +381,18 @@ impl fmt::Display for ModelError {
             } => write!(
                 f,
                 "prior class {class} component {component}: {bits} {field} (means take at most 12, scales 15)"
+            ),
+            ModelError::LogitGain(g) => write!(
+                f,
+                "drawing: logit gain {g} outside 1..={} (Q8, 256 = 1.0)",
+                crate::format::MAX_LOGIT_GAIN
+            ),
+            ModelError::FilterWithoutPrior => {
+                write!(f, "latent filter without a prior to draw latents from")
+            }
+            ModelError::FilterOutputs { classes, found } => write!(
+                f,
+                "latent filter gives {found} class logits, the prior has {classes} classes"
             ),
         }
     }

@@ -4,10 +4,12 @@
 //! ```text
 //! offset  size  field
 //! 0       4     magic  b"VAEQ"
-//! 4       2     format version, u16 little-endian (2, or 3 with a prior)
+//! 4       2     format version, u16 little-endian (2; 3 with a prior;
+//!               4 with a drawing section)
 //! 6       4     payload length N, u32 little-endian
-//! 10      N     payload: postcard encoding of `ModelBody`; in version 3
-//!               followed by the postcard encoding of `Option<Prior>`
+//! 10      N     payload: postcard encoding of `ModelBody`; in versions 3
+//!               and 4 followed by the postcard encoding of `Option<Prior>`;
+//!               in version 4 then by the postcard encoding of `Drawing`
 //! 10+N    4     CRC-32 (IEEE) of the payload, u32 little-endian
 //! ```
 
@@ -15,10 +17,14 @@ use serde::{Deserialize, Serialize};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
-/// The newest format version this runtime reads and writes: 3, a version-2
-/// body followed by an optional latent [`Prior`]. A model without a prior is
-/// written as version 2, so older runtimes still read it.
-pub const FORMAT_VERSION: u16 = 3;
+/// The newest format version this runtime reads and writes: 4, a version-3
+/// file followed by a [`Drawing`] section (logit gain, latent filter). A
+/// model without one is written as version 3 (with a prior) or 2, so older
+/// runtimes still read it.
+pub const FORMAT_VERSION: u16 = 4;
+/// The format version of a model with a prior and no drawing section: a
+/// version-2 body followed by an optional latent [`Prior`].
+pub const FORMAT_VERSION_PRIOR: u16 = 3;
 /// The oldest format version this runtime reads (no prior section).
 pub const FORMAT_VERSION_NO_PRIOR: u16 = 2;
 /// Size of the fixed header (magic, version, payload length).
@@ -202,4 +208,51 @@ pub struct ClassPrior<'a> {
     /// Per component the lower triangle of `L`, row by row
     /// (`latent_dim * (latent_dim + 1) / 2` i8 values, `L_ij = entry / 2^b`).
     pub scales: &'a [u8],
+}
+
+/// The logit gain that draws the decoder's logits as they are (Q8: 1.0).
+pub const LOGIT_GAIN_ONE: u16 = 256;
+/// Largest logit gain (Q8: 16.0).
+pub const MAX_LOGIT_GAIN: u16 = 4096;
+/// Largest number of layers of a latent filter.
+pub const MAX_FILTER_LAYERS: usize = 4;
+/// Largest width of a latent filter's hidden layers: the filter runs in two
+/// stack buffers of this many i16.
+pub const MAX_FILTER_WIDTH: usize = 64;
+/// Largest number of latents a filter may draw for one digit.
+pub const MAX_FILTER_DRAWS: u8 = 64;
+
+/// The drawing section of a version-4 file: how the device turns the
+/// decoder's logits into grey levels, and which latents it keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drawing<'a> {
+    /// Gain applied to every Q8 logit before the grey-level table, in Q8
+    /// ([`LOGIT_GAIN_ONE`] = 1.0; 1 to [`MAX_LOGIT_GAIN`]): a gain above 1
+    /// draws sharper strokes than the Bernoulli means. Scoring (the ELBO)
+    /// uses the logits without it.
+    pub logit_gain: u16,
+    /// The latent filter, if any (it needs a prior).
+    #[serde(borrow)]
+    pub filter: Option<LatentFilter<'a>>,
+}
+
+/// A latent classifier that decides whether a latent drawn for a class is
+/// kept: a small dense network in the decoder's layer format (latent in,
+/// one Q8 logit per prior class out). A latent drawn for class `k` is kept
+/// when logit `k` exceeds every other class's logit by at least `margin`;
+/// otherwise another latent is drawn, up to `max_draws` in all (the last
+/// one is kept whatever the filter says).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatentFilter<'a> {
+    /// Required lead of the drawn class's logit over every other, in Q8.
+    pub margin: u16,
+    /// Latents drawn at most per digit, 1 to [`MAX_FILTER_DRAWS`].
+    pub max_draws: u8,
+    /// The layers, applied in order: hidden ones `Relu` (at most
+    /// [`MAX_FILTER_WIDTH`] wide), the last `Logits` with one output per
+    /// class; at most [`MAX_FILTER_LAYERS`] (checked at load). The list has
+    /// the body's capacity so that both share one decoder of the encoding
+    /// (code size on a device).
+    #[serde(borrow)]
+    pub layers: heapless::Vec<Layer<'a>, MAX_LAYERS>,
 }

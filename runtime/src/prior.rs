@@ -190,11 +190,17 @@ impl<'a> PriorView<'a> {
         self.class(k).map(|c| c.sample(rng, dim))
     }
 
+    /// Picks a class by class weight with one draw (step 1 of an
+    /// unconditional draw).
+    pub fn pick_class(&self, rng: &mut Rng) -> usize {
+        let weights = |i: usize| self.weights.get(i).map_or(0, |&w| u32::from(w));
+        pick(rng.next_u32(), self.count, weights)
+    }
+
     /// Draws unconditionally: one draw picks the class by class weight, then
     /// as [`PriorView::sample_class`]. Returns the class and the latent.
     pub fn sample(&self, rng: &mut Rng, dim: usize) -> (usize, Latent) {
-        let weights = |i: usize| self.weights.get(i).map_or(0, |&w| u32::from(w));
-        let k = pick(rng.next_u32(), self.count, weights);
+        let k = self.pick_class(rng);
         let z = self.sample_class(rng, k, dim).unwrap_or_default();
         (k, z)
     }

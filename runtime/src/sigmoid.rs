@@ -44,6 +44,27 @@ pub fn grey_of_logit(logit_q8: i16) -> u8 {
     }
 }
 
+/// A Q8 logit times a Q8 gain (`256` = 1.0), rounded to the nearest Q8
+/// step (halves upwards) and saturated to i16:
+/// `clamp((logit * gain + 128) >> 8, -32768, 32767)`, `>>` flooring. With
+/// gain 256 it is the logit itself.
+///
+/// ```
+/// use runtime::sigmoid::gained_logit;
+/// assert_eq!(gained_logit(-300, 256), -300);
+/// assert_eq!(gained_logit(-300, 512), -600);
+/// assert_eq!(gained_logit(3, 384), 5); // 4.5 rounds up
+/// assert_eq!(gained_logit(20_000, 512), i16::MAX);
+/// ```
+pub fn gained_logit(logit_q8: i16, gain_q8: u16) -> i16 {
+    // Validation keeps the gain at most 4096 = 2^12, so |logit * gain| <=
+    // 2^27 and i32 is exact (a Cortex-M0 has no 64-bit multiply); larger
+    // gains saturate the same way through the wrapping-free clamp below.
+    let gain = i32::from(gain_q8.min(crate::format::MAX_LOGIT_GAIN));
+    let v = i32::from(logit_q8).wrapping_mul(gain).wrapping_add(128) >> 8;
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,20 @@ fn expected_hashes(model: &Model<'_>) -> Vec<String> {
         "HASH digit_class {}",
         hash(digit.pixels().iter().map(|&p| u32::from(p)))
     ));
+    // Whole digits with the latent filter's redraws (bench.rs `digits_with_draws`).
+    let classes = classes.max(1);
+    let mut sampler = LatentSampler::new(11);
+    let mut digests = [0u32; 2];
+    for i in 0..10 * classes {
+        let (z, d) = sampler.draw_counted(model, Some(i % classes));
+        decoder.decode(&z, &mut digit).unwrap();
+        let h = hash(digit.pixels().iter().map(|&p| u32::from(p)));
+        digests = [
+            digests[0].rotate_left(5) ^ h,
+            digests[1].wrapping_add(u32::from(d)),
+        ];
+    }
+    lines.push(format!("HASH digits_drawn {}", hash(digests.into_iter())));
     lines
 }
 

@@ -4,7 +4,9 @@
 //! one test per error a loader must report for a bad prior.
 
 use integration_tests::{normal_latents, random_float_decoder};
-use runtime::format::{ClassPrior, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR};
+use runtime::format::{
+    ClassPrior, ModelBody, Prior, FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR,
+};
 use runtime::host::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use runtime::{LatentSampler, Model, ModelError, PriorField, Rng};
 
@@ -64,7 +66,7 @@ fn encode_v3(body: &ModelBody<'_>, prior: &Option<Prior<'_>>) -> Vec<u8> {
     let mut payload = postcard::to_allocvec(body).unwrap();
     payload.extend(postcard::to_allocvec(prior).unwrap());
     let mut out = b"VAEQ".to_vec();
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&FORMAT_VERSION_PRIOR.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
     out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
@@ -92,7 +94,10 @@ fn prior_err(bytes: &[u8], prior: Prior<'_>) -> ModelError {
 #[test]
 fn version_3_round_trips_zero_copy() {
     let bytes = model_with_prior(1, 10, 2);
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), FORMAT_VERSION);
+    assert_eq!(
+        u16::from_le_bytes([bytes[4], bytes[5]]),
+        FORMAT_VERSION_PRIOR
+    );
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.format_version(), 3);
     assert_eq!(model.to_vec(), bytes);

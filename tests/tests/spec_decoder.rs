@@ -85,9 +85,63 @@ fn parse(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>) {
 
 #[allow(clippy::type_complexity)]
 fn parse_v3(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>, Option<Vec<SpecClass<'_>>>) {
+    let f = parse_file(file);
+    (f.latent, f.layers, f.prior)
+}
+
+/// The latent filter of section 2b.
+struct SpecFilter<'a> {
+    margin: i128,
+    max_draws: u64,
+    layers: Vec<SpecLayer<'a>>,
+}
+
+/// A whole file, any version (2, 3 or 4).
+struct SpecFile<'a> {
+    latent: usize,
+    layers: Vec<SpecLayer<'a>>,
+    prior: Option<Vec<SpecClass<'a>>>,
+    /// Q8; 256 when the file has no drawing section.
+    gain: i128,
+    filter: Option<SpecFilter<'a>>,
+}
+
+/// One `Layer` (section 2), its weights' file alignment checked.
+fn layer<'a>(r: &mut Reader<'a>) -> SpecLayer<'a> {
+    let logits = r.varint() == 1;
+    let inputs = r.varint() as usize;
+    let outputs = r.varint() as usize;
+    let bits = r.bytes[r.at]; // u8: one raw byte
+    r.at += 1;
+    assert!(bits == 8 || bits == 4);
+    let padding = r.bytes();
+    assert!(padding.len() <= 3 && padding.iter().all(|&b| b == 0));
+    // "weights start at a file offset that is a multiple of 4":
+    // header (10) + payload position + the weights' length prefix.
+    let mut probe = Reader {
+        bytes: r.bytes,
+        at: r.at,
+    };
+    let len = probe.varint() as usize;
+    assert_eq!((10 + probe.at) % 4, 0, "weights aligned");
+    let (rows, cols) = (outputs.div_ceil(8) * 8, inputs.div_ceil(4) * 4);
+    assert_eq!(len, rows * cols * usize::from(bits) / 8);
+    SpecLayer {
+        logits,
+        inputs,
+        outputs,
+        bits,
+        weights: r.bytes(),
+        bias: r.bytes(),
+        multiplier: r.bytes(),
+        shift: r.bytes(),
+    }
+}
+
+fn parse_file(file: &[u8]) -> SpecFile<'_> {
     assert_eq!(&file[..4], b"VAEQ");
     let version = u16::from_le_bytes([file[4], file[5]]);
-    assert!(version == 2 || version == 3);
+    assert!((2..=4).contains(&version));
     let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
     let payload = &file[10..10 + n];
     assert_eq!(
@@ -102,46 +156,16 @@ fn parse_v3(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>, Option<Vec<SpecClass<'_>
     let latent = r.varint() as usize;
     let (_w, _h) = (r.varint(), r.varint());
     let count = r.varint();
-    let layers = (0..count)
-        .map(|_| {
-            let logits = r.varint() == 1;
-            let inputs = r.varint() as usize;
-            let outputs = r.varint() as usize;
-            let bits = r.bytes[r.at]; // u8: one raw byte
-            r.at += 1;
-            assert!(bits == 8 || bits == 4);
-            let padding = r.bytes();
-            assert!(padding.len() <= 3 && padding.iter().all(|&b| b == 0));
-            // "weights start at a file offset that is a multiple of 4":
-            // header (10) + payload position + the weights' length prefix.
-            let mut probe = Reader {
-                bytes: r.bytes,
-                at: r.at,
-            };
-            let len = probe.varint() as usize;
-            assert_eq!((10 + probe.at) % 4, 0, "weights aligned");
-            let (rows, cols) = (outputs.div_ceil(8) * 8, inputs.div_ceil(4) * 4);
-            assert_eq!(len, rows * cols * usize::from(bits) / 8);
-            SpecLayer {
-                logits,
-                inputs,
-                outputs,
-                bits,
-                weights: r.bytes(),
-                bias: r.bytes(),
-                multiplier: r.bytes(),
-                shift: r.bytes(),
-            }
-        })
-        .collect();
+    let layers = (0..count).map(|_| layer(&mut r)).collect();
     let mut prior = None;
-    if version == 3 {
+    if version >= 3 {
         // Option<Prior>: 0x00 none, 0x01 then the prior.
         let tag = r.bytes[r.at];
         r.at += 1;
+        assert!(tag <= 1);
         if tag == 1 {
             let count = r.varint();
-            let classes = (0..count)
+            let classes: Vec<SpecClass<'_>> = (0..count)
                 .map(|_| SpecClass {
                     label: r.bytes(),
                     weight: r.varint(),
@@ -159,8 +183,42 @@ fn parse_v3(file: &[u8]) -> (usize, Vec<SpecLayer<'_>>, Option<Vec<SpecClass<'_>
             prior = Some(classes);
         }
     }
+    let (mut gain, mut filter) = (256, None);
+    if version == 4 {
+        // Drawing { logit_gain: u16, filter: Option<LatentFilter> }.
+        gain = i128::from(r.varint());
+        assert!((1..=4096).contains(&gain));
+        let tag = r.bytes[r.at];
+        r.at += 1;
+        assert!(tag <= 1);
+        if tag == 1 {
+            let margin = i128::from(r.varint());
+            let max_draws = u64::from(r.bytes[r.at]);
+            r.at += 1;
+            assert!((1..=64).contains(&max_draws));
+            let count = r.varint();
+            assert!((1..=4).contains(&count));
+            let layers: Vec<SpecLayer<'_>> = (0..count).map(|_| layer(&mut r)).collect();
+            assert_eq!(layers[0].inputs, latent);
+            assert_eq!(
+                layers.last().unwrap().outputs,
+                prior.as_ref().expect("a filter needs a prior").len()
+            );
+            filter = Some(SpecFilter {
+                margin,
+                max_draws,
+                layers,
+            });
+        }
+    }
     assert_eq!(r.at, payload.len());
-    (latent, layers, prior)
+    SpecFile {
+        latent,
+        layers,
+        prior,
+        gain,
+        filter,
+    }
 }
 
 /// The generator of section 5, from the spec's text.
@@ -263,11 +321,20 @@ fn spec_draw(
     rng: &mut SpecRng,
     t: &[u32],
 ) -> Vec<i16> {
-    let k = class.unwrap_or_else(|| {
+    let k = spec_class(prior, class, rng);
+    spec_draw_class(&prior[k], d, rng, t)
+}
+
+/// Step 1 of section 2a: the class asked for, or one picked by class weight.
+fn spec_class(prior: &[SpecClass<'_>], class: Option<usize>, rng: &mut SpecRng) -> usize {
+    class.unwrap_or_else(|| {
         let w: Vec<u64> = prior.iter().map(|c| c.weight).collect();
         spec_pick(rng.next(), &w)
-    });
-    let c = &prior[k];
+    })
+}
+
+/// Steps 2 to 4 of section 2a for class `c`.
+fn spec_draw_class(c: &SpecClass<'_>, d: usize, rng: &mut SpecRng, t: &[u32]) -> Vec<i16> {
     let comp = spec_pick(rng.next(), &c.component_weights);
     let eps: Vec<i64> = (0..d).map(|_| spec_normal(rng.next(), t)).collect();
     let tri = d * (d + 1) / 2;
@@ -282,6 +349,30 @@ fn spec_draw(
             (c.means[comp * d + i] * (1 << (12 - a)) + ((acc + h) >> b)).clamp(-32768, 32767) as i16
         })
         .collect()
+}
+
+/// Section 2b's draw: the class first, then latents of it until the
+/// filter's logit for the class leads every other by the margin, or
+/// `max_draws` were drawn. Returns the latent and the draws it took.
+fn spec_draw_filtered(
+    f: &SpecFile<'_>,
+    class: Option<usize>,
+    rng: &mut SpecRng,
+    t: &[u32],
+) -> (Vec<i16>, u64) {
+    let prior = f.prior.as_ref().unwrap();
+    let filter = f.filter.as_ref().unwrap();
+    let k = spec_class(prior, class, rng);
+    let mut draws = 0;
+    loop {
+        let z = spec_draw_class(&prior[k], f.latent, rng, t);
+        draws += 1;
+        let l = spec_logits(&filter.layers, &z);
+        let kept = (0..l.len()).all(|j| j == k || l[k] - l[j] >= filter.margin);
+        if kept || draws >= filter.max_draws {
+            return (z, draws);
+        }
+    }
 }
 
 #[test]
@@ -382,7 +473,8 @@ fn spec_weight(l: &SpecLayer<'_>, r: usize, k: usize) -> i128 {
     }
 }
 
-fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
+/// Section 4's dense layers: the last layer's values, clamped to i16.
+fn spec_logits(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<i128> {
     let mut x: Vec<i128> = latent_q12.iter().map(|&v| i128::from(v)).collect();
     for l in layers {
         let mut y = Vec::new();
@@ -400,7 +492,68 @@ fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
         }
         x = y;
     }
-    x.into_iter().map(grey).collect()
+    x
+}
+
+fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
+    spec_decode_gained(layers, latent_q12, 256)
+}
+
+/// Section 4 with the drawing section's gain: `clamp((logit * gain + 128)
+/// >> 8)` before the grey level.
+fn spec_decode_gained(layers: &[SpecLayer<'_>], latent_q12: &[i16], gain: i128) -> Vec<u8> {
+    spec_logits(layers, latent_q12)
+        .into_iter()
+        .map(|l| grey(((l * gain + 128) >> 8).clamp(-32768, 32767)))
+        .collect()
+}
+
+/// The committed model (version 4: prior, gain and latent filter), read
+/// and drawn from the spec alone: every latent (with its redraws) and every
+/// pixel equal to the runtime's, requested and unconditional, and the
+/// filter both keeps and redraws.
+#[test]
+fn spec_reader_draws_the_committed_model() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/mcu.postcard");
+    let bytes = std::fs::read(path).unwrap();
+    let f = parse_file(&bytes);
+    let t = spec_table();
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(i128::from(model.logit_gain()), f.gain);
+    let mut decoder = Decoder::<128>::new(&model).unwrap();
+    let mut digit = Digit::new();
+    let mut redrawn = 0;
+    let mut counts = 0;
+    for class in [None, Some(0), Some(5), Some(8)] {
+        for seed in 0..25u64 {
+            let mut spec_rng = SpecRng::new(seed);
+            let mut sampler = LatentSampler::new(seed);
+            for _ in 0..2 {
+                let (z, n) = sampler.draw_counted(&model, class);
+                let (want, m) = if f.filter.is_some() {
+                    spec_draw_filtered(&f, class, &mut spec_rng, &t)
+                } else {
+                    let p = f.prior.as_ref().unwrap();
+                    (spec_draw(p, f.latent, class, &mut spec_rng, &t), 1)
+                };
+                assert_eq!(z.as_q12(), &want[..], "class {class:?} seed {seed}");
+                assert_eq!(u64::from(n), m);
+                redrawn += usize::from(m > 1);
+                counts += 1;
+                decoder.decode(&z, &mut digit).unwrap();
+                assert_eq!(
+                    digit.pixels(),
+                    &spec_decode_gained(&f.layers, &want, f.gain)[..]
+                );
+            }
+        }
+    }
+    if f.filter.is_some() {
+        assert!(
+            redrawn > 0 && redrawn < counts,
+            "{redrawn} of {counts} redrawn"
+        );
+    }
 }
 
 #[test]

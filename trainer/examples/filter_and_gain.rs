@@ -101,6 +101,14 @@ impl Filter {
                         )
                     })
                     .collect();
+                if std::env::var("RULE").as_deref() == Ok("margin") {
+                    // The margin over the best other class, in nats.
+                    let other = (0..l.len())
+                        .filter(|&j| j != k)
+                        .map(|j| l[j])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    return l[k] - other;
+                }
                 let m = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let s: f64 = l.iter().map(|v| (v - m).exp()).sum();
                 (l[k] - m).exp() / s
@@ -154,8 +162,12 @@ fn train_filter(
         }
     }
     let mut init = rand_chacha::ChaCha8Rng::seed_from_u64(8);
-    let mut l1 = trainer::layers::Dense::new(dev, &mut init, d, 64);
-    let mut l2 = trainer::layers::Dense::new(dev, &mut init, 64, CLASSES);
+    let hidden: usize = std::env::var("HIDDEN")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(64);
+    let mut l1 = trainer::layers::Dense::new(dev, &mut init, d, hidden);
+    let mut l2 = trainer::layers::Dense::new(dev, &mut init, hidden, CLASSES);
     let mut adam = trainer::adam::Adam::for_layers(&[&l1, &l2], 1e-3);
     let mut order: Vec<usize> = (0..rows).collect();
     for _epoch in 0..5 {

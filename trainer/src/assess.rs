@@ -11,6 +11,7 @@ use runtime::Model;
 use crate::data::Dataset;
 use crate::eval::{self, Nelbo};
 use crate::judge::{self, Judge, JudgeCard, Judged};
+use crate::latent_filter::{self, DrawingSpec};
 use crate::layers::Dev;
 use crate::prior::PriorSpec;
 use crate::quantize::{fitted_prior, quantize_decoder, Quantized};
@@ -23,6 +24,10 @@ pub struct Spec<'j> {
     pub bits: u8,
     /// The latent prior written into the file (`None`: N(0, I)).
     pub prior: Option<PriorSpec>,
+    /// The drawing section (logit gain, latent filter; `None`: a version-3
+    /// file drawn as the Bernoulli means, every latent kept). Its filter is
+    /// labelled by the judge of `judge`.
+    pub drawing: Option<DrawingSpec>,
     /// Importance samples per test image for the IWAE bound (1: skip it).
     pub iw_samples: usize,
     /// The judge and the digits per class it scores (`None`: not judged).
@@ -58,6 +63,8 @@ pub struct Assessment {
     pub bits: u8,
     /// The prior it was given.
     pub prior: Option<PriorSpec>,
+    /// The drawing section it was given.
+    pub drawing: Option<DrawingSpec>,
     /// The model file's bytes.
     pub bytes: Vec<u8>,
     /// Single-sample negative ELBO through the float decoder.
@@ -102,6 +109,12 @@ pub fn assess(
         );
     }
     q.model.prior = fitted_prior(vae, train, spec.prior.as_ref(), seed)?;
+    if let Some(d) = &spec.drawing {
+        let plain = q.model.to_bytes()?;
+        let plain = Model::from_bytes(&plain).context("the quantized model does not load")?;
+        let labeller = spec.judge.as_ref().map(|j| j.judge);
+        q.model.drawing = Some(latent_filter::drawing(dev, &plain, d, labeller, seed)?);
+    }
     let bytes = q.model.to_bytes()?;
     let model =
         Model::from_bytes(&bytes).context("the exported model does not load in the runtime")?;
@@ -135,6 +148,7 @@ pub fn assess(
         quantized: q,
         bits,
         prior: spec.prior,
+        drawing: spec.drawing,
         bytes,
         float: single.float,
         quantized_nelbo: single.quantized.context("quantized evaluation missing")?,

@@ -9,9 +9,11 @@ use serde::Serialize;
 use crate::assess::Assessment;
 use crate::eval::Nelbo;
 use crate::judge::Judged;
+use crate::latent_filter::{DrawingSpec, FilterSpec};
 use crate::prior::PriorSpec;
 use crate::run::{LrSchedule, RunState};
 use crate::table::QualityPosition;
+use runtime::{LatentSampler, Model};
 
 /// The model card. Fields are declared in alphabetical order; [`ModelCard::to_json`]
 /// sorts nested values too.
@@ -35,6 +37,12 @@ pub struct ModelCard {
     pub name: String,
     /// The class prior in the file, if any.
     pub prior: Option<PriorCard>,
+    /// The drawing section (gain, latent filter), if any (format version 4).
+    pub drawing: Option<DrawingCard>,
+    /// What a device reads to draw, by the 64 KB budget's count: decoder
+    /// weights, prior arrays and filter weights (requantization arrays and
+    /// the format's framing are in `model_file_bytes`).
+    pub device_budget_bytes: usize,
     /// How the decoder was quantized.
     pub quantization: Quantization,
     /// The model's row and rank in `docs/quality.md`, if it has one.
@@ -173,6 +181,38 @@ pub struct PriorCard {
     pub spec: PriorSpec,
 }
 
+/// The drawing section in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrawingCard {
+    /// Factor on the logits before the grey-level table (stored in Q8).
+    pub logit_gain: f64,
+    /// The figures `metrics` reports are of the logits without the gain.
+    pub note: String,
+    /// The latent filter, if any.
+    pub filter: Option<FilterCard>,
+}
+
+/// The latent filter in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterCard {
+    /// Layer widths, latent to class logits.
+    pub layers: String,
+    /// How it was trained and set.
+    pub spec: FilterSpec,
+    /// Its stored margin (Q8).
+    pub margin_q8: u16,
+    /// Latents drawn at most per digit.
+    pub max_draws: u8,
+    /// Bytes of its weights.
+    pub weight_bytes: usize,
+    /// Bytes of its biases, multipliers and shifts.
+    pub requant_bytes: usize,
+    /// Mean latents drawn per requested digit (1,000 per class, seed 1).
+    pub draws_per_digit: f64,
+    /// Share of those digits that took every draw allowed.
+    pub at_most_draws: f64,
+}
+
 /// The training run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Training {
@@ -205,6 +245,50 @@ pub fn scheme(weight_bits: u8) -> String {
     format!(
         "post-training; int{weight_bits} symmetric per-output-channel weights; u8 ReLU activations (zero point 0); Q12 latent; Q8 logits; i32 biases; Q31 multiplier (15 significant bits) + shift requantization (see docs/quantization.md)"
     )
+}
+
+/// The drawing section's card, the filter's draws counted on 1,000
+/// requested digits per class (seed 1).
+fn drawing_card(model: &Model<'_>, spec: &DrawingSpec) -> DrawingCard {
+    let filter = model.filter().map(|f| {
+        let classes = model.prior().map_or(0, |p| p.classes());
+        let mut sampler = LatentSampler::new(1);
+        let (mut draws, mut capped, mut n) = (0usize, 0usize, 0usize);
+        for k in 0..classes {
+            for _ in 0..1000 {
+                let (_, d) = sampler.draw_counted(model, Some(k));
+                draws += usize::from(d);
+                capped += usize::from(d == f.max_draws);
+                n += 1;
+            }
+        }
+        let mut widths = vec![model.latent_dim().to_string()];
+        widths.extend(f.layers.iter().map(|l| l.output_dim.to_string()));
+        FilterCard {
+            layers: widths.join("-"),
+            spec: spec.filter.unwrap_or(FilterSpec {
+                hidden: 0,
+                margin: f64::from(f.margin) / 256.0,
+                max_draws: f.max_draws,
+                latents_per_class: 0,
+            }),
+            margin_q8: f.margin,
+            max_draws: f.max_draws,
+            weight_bytes: f.layers.iter().map(|l| l.weights.len()).sum(),
+            requant_bytes: f
+                .layers
+                .iter()
+                .map(|l| l.bias.len() + l.multiplier.len() + l.shift.len())
+                .sum(),
+            draws_per_digit: draws as f64 / n.max(1) as f64,
+            at_most_draws: capped as f64 / n.max(1) as f64,
+        }
+    });
+    DrawingCard {
+        logit_gain: f64::from(model.logit_gain()) / 256.0,
+        note: "the device draws sigmoid(gain x logit); the -ELBO and IWAE figures are of the Bernoulli decoder (gain 1), which is what was trained".into(),
+        filter,
+    }
 }
 
 impl ModelCard {
@@ -295,6 +379,10 @@ impl ModelCard {
                 classes: model.prior().map_or(0, |q| q.classes()),
                 array_bytes: q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
             }),
+            drawing: a.drawing.map(|d| drawing_card(&model, &d)),
+            device_budget_bytes: model.weight_bytes()
+                + q.model.prior.as_ref().map_or(0, |o| o.array_bytes())
+                + model.filter().map_or(0, |f| f.layers.iter().map(|l| l.weights.len()).sum()),
             judge: a.judged.clone(),
             training: Training {
                 epochs: state.epochs_done,

@@ -7,7 +7,7 @@
 //! `data`, `layers`, `rng`, `folders`, `draw` (digits as a device draws
 //! them) · `arch`, `sparse`, `fused` · `vae`, `run` (a run's record) ·
 //! `objective`, `adam`, `prior`, `qat`, `images` · `eval`, `checkpoint`,
-//! `judge`, `pictures` · `train`, `quantize` · `assess` (everything
+//! `judge`, `pictures` · `train`, `quantize`, `latent_filter` · `assess` (everything
 //! measured about an exported model) · `card`, `table` (the quality
 //! table), `quality` · `export` · `cli`.
 
@@ -25,6 +25,7 @@ pub mod folders;
 pub mod fused;
 pub mod images;
 pub mod judge;
+pub mod latent_filter;
 pub mod layers;
 pub mod objective;
 pub mod pictures;

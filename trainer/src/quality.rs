@@ -55,6 +55,9 @@ pub fn evaluate(
         &assess::Spec {
             bits,
             prior: judge.is_some().then_some(prior),
+            drawing: judge
+                .is_some()
+                .then_some(crate::latent_filter::DrawingSpec::DEFAULT),
             iw_samples,
             judge: judge.map(|(judge, card)| JudgeSpec {
                 judge,

@@ -79,6 +79,8 @@ fn export_end_to_end_on_synthetic_data() {
                 "3",
                 "--batch",
                 "64",
+                "--filter-latents",
+                "300",
             ])
             .arg("--run-dir")
             .arg(&run)
@@ -139,7 +141,17 @@ fn export_end_to_end_on_synthetic_data() {
     }
     let bytes = std::fs::read(models.join("dec4x16.postcard")).unwrap();
     let model = runtime::Model::from_bytes(&bytes).unwrap();
-    assert_eq!(model.format_version(), 3);
+    // Version 4: the default gain and a latent filter (labelled by the
+    // synthetic judge), described in the card.
+    assert_eq!(model.format_version(), 4);
+    assert_eq!(model.logit_gain(), 512);
+    let filter = model.filter().expect("export writes the latent filter");
+    assert_eq!((filter.margin, filter.max_draws), (768, 16));
+    assert_eq!(card["drawing"]["filter"]["max_draws"], 16);
+    let mean = card["drawing"]["filter"]["draws_per_digit"]
+        .as_f64()
+        .unwrap();
+    assert!((1.0..=16.0).contains(&mean), "{mean}");
     // Digits drawn from the exported file alone, as a device draws them,
     // written as an IDX file any MNIST tool reads.
     let idx = root.path().join("sevens.idx");

@@ -10,6 +10,7 @@ use dfdx::prelude::HasShape;
 use runtime::{Decoder, Digit, LatentSampler, Model};
 use trainer::arch::Arch;
 use trainer::data::Dataset;
+use trainer::latent_filter::DrawingSpec;
 use trainer::layers::Dev;
 use trainer::run::{LrSchedule, RunPaths, Start, TrainConfig};
 use trainer::train::{self, TrainRequest};
@@ -150,6 +151,10 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     let spec = assess::Spec {
         bits: 8,
         prior: Some(PriorSpec::DEFAULT),
+        drawing: Some(DrawingSpec {
+            gain: 2.0,
+            filter: None,
+        }),
         iw_samples: 4,
         judge: None,
     };
@@ -169,6 +174,9 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     // The prior: per label, a Gaussian at the mean of that label's encoder
     // means, its variances the encoder means' times temperature^2, kept to
     // the i8 grid's precision.
+    // The gain (no filter without a judge): a version-4 file at gain 2.
+    assert_eq!((model.format_version(), model.logit_gain()), (4, 512));
+    assert!(model.filter().is_none());
     let prior = model.prior().expect("export writes the prior");
     assert_eq!(prior.classes(), 10);
     let means = trainer::prior::encoder_means(&vae, &train_set);
@@ -241,7 +249,8 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     assert!(files.grid.exists());
 
     // Stated tolerance: on prior samples the integer decoder's grey levels
-    // are within 1.0 on average and 8 at worst of 255 * sigmoid(float logits).
+    // are within 1.0 on average and 8 at worst of 255 * sigmoid(gain * float
+    // logits), with the file's drawing gain.
     let mut decoder = Decoder::<64>::new(&model).unwrap();
     let mut sampler = LatentSampler::new(11);
     let mut digit = Digit::new();
@@ -252,7 +261,8 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
         let zf: Vec<f32> = z.to_f32().collect();
         let logits = vae.logits(&dev, &zf, &[]);
         for (&g, &l) in digit.pixels().iter().zip(&logits) {
-            let e = (f64::from(g) - 255.0 / (1.0 + (-f64::from(l)).exp())).abs();
+            let gain = f64::from(model.logit_gain()) / 256.0;
+            let e = (f64::from(g) - 255.0 / (1.0 + (-gain * f64::from(l)).exp())).abs();
             sum += e;
             worst = worst.max(e);
             count += 1;
@@ -340,6 +350,7 @@ fn int4_export_loads_in_runtime_and_is_named_apart() {
     let spec = assess::Spec {
         bits: 4,
         prior: None,
+        drawing: None,
         iw_samples: 1,
         judge: None,
     };

@@ -1,11 +1,13 @@
 //! Fuzzes the model loader and, for accepted models, the decoder.
 //!
-//! Inputs are used three times: as a raw file, and as a payload wrapped in
-//! a valid header and CRC of version 2 and of version 3 (body + optional
-//! prior), so the fuzzer also explores the postcard body, the prior section
-//! and the validator instead of stopping at the checksum. Accepted models
-//! draw latents unconditionally and for every class (the prior's integer
-//! map), then decode them.
+//! Inputs are used four times: as a raw file, and as a payload wrapped in
+//! a valid header and CRC of version 2, of version 3 (body + optional
+//! prior) and of version 4 (then the drawing section: gain, latent filter),
+//! so the fuzzer also explores the postcard body, the prior and drawing
+//! sections and the validator instead of stopping at the checksum. Accepted
+//! models draw latents unconditionally and for every class (the prior's
+//! integer map and the filter's redraws, whose count must stay within
+//! `max_draws`), then decode them (with the gain).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,7 +17,9 @@ fn exercise(bytes: &[u8]) {
     let Ok(model) = Model::from_bytes(bytes) else { return };
     let Ok(mut decoder) = Decoder::<4096>::new(&model) else { return };
     let mut sampler = LatentSampler::new(1);
-    let z = sampler.draw(&model, None);
+    let most = model.filter().map_or(1, |f| f.max_draws);
+    let (z, draws) = sampler.draw_counted(&model, None);
+    assert!((1..=most).contains(&draws), "{draws} draws, at most {most}");
     let mut digit = Digit::new();
     // A valid model may draw another image size than the 28 x 28 `Digit`:
     // then `decode` refuses the buffer, which is no fault.
@@ -27,7 +31,8 @@ fn exercise(bytes: &[u8]) {
     // keep executions fast.
     let classes = model.prior().map_or(0, |p| p.classes());
     for k in 0..classes {
-        let zk = sampler.draw(&model, Some(k));
+        let (zk, draws) = sampler.draw_counted(&model, Some(k));
+        assert!((1..=most).contains(&draws), "{draws} draws, at most {most}");
         if fits && k < 2 {
             decoder.decode(&zk, &mut digit).expect("validated model decodes");
         }
@@ -49,5 +54,6 @@ fn wrapped(data: &[u8], version: u16) -> Vec<u8> {
 fuzz_target!(|data: &[u8]| {
     exercise(data);
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_NO_PRIOR));
+    exercise(&wrapped(data, runtime::format::FORMAT_VERSION_PRIOR));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION));
 });

@@ -127,6 +127,74 @@ pub struct QuantizedModel {
     pub clamped_biases: usize,
     /// The latent prior written with the model (format version 3), if any.
     pub prior: Option<crate::host::quantize_prior::OwnedPrior>,
+    /// The drawing section written with the model (format version 4), if any.
+    pub drawing: Option<OwnedDrawing>,
+}
+
+/// The drawing section of a [`QuantizedModel`] (see [`crate::format::Drawing`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedDrawing {
+    /// Gain on the Q8 logits before the grey-level table, Q8 (256 = 1.0).
+    pub logit_gain: u16,
+    /// The latent filter, if any.
+    pub filter: Option<OwnedFilter>,
+}
+
+/// A latent filter that owns its layers (see [`crate::format::LatentFilter`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedFilter {
+    /// Required lead of the drawn class's logit, Q8.
+    pub margin: u16,
+    /// Latents drawn at most per digit.
+    pub max_draws: u8,
+    layers: Vec<OwnedLayer>,
+}
+
+impl OwnedFilter {
+    /// A filter whose network is `net`: a model quantized with
+    /// [`quantize`] from a float classifier whose "image" is `1 x classes`
+    /// logits (latent in, Q8 class logits out).
+    pub fn new(net: &QuantizedModel, margin: u16, max_draws: u8) -> Self {
+        OwnedFilter {
+            margin,
+            max_draws,
+            layers: net.layers.clone(),
+        }
+    }
+}
+
+impl OwnedLayer {
+    /// The layer as stored, borrowing this value's arrays (padding unset).
+    fn view(&self) -> Layer<'_> {
+        Layer {
+            activation: self.activation,
+            input_dim: self.input_dim,
+            output_dim: self.output_dim,
+            weight_bits: self.weight_bits,
+            padding: &[],
+            weights: &self.weights,
+            bias: &self.bias,
+            multiplier: &self.multiplier,
+            shift: &self.shift,
+        }
+    }
+}
+
+/// `layers` as a fixed-capacity list of views, or the capacity error.
+fn views<'a, const N: usize>(
+    layers: &'a [OwnedLayer],
+    what: &'static str,
+) -> Result<heapless::Vec<Layer<'a>, N>, ModelError> {
+    let mut out = heapless::Vec::new();
+    for l in layers {
+        out.push(l.view())
+            .map_err(|_| ModelError::ExceedsCapacity {
+                what,
+                value: layers.len(),
+                max: N,
+            })?;
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,35 +212,41 @@ struct OwnedLayer {
 impl QuantizedModel {
     /// The validated model view, borrowing this value's arrays.
     pub fn model(&self) -> Result<Model<'_>, ModelError> {
-        let mut layers = heapless::Vec::new();
-        for l in &self.layers {
-            layers
-                .push(Layer {
-                    activation: l.activation,
-                    input_dim: l.input_dim,
-                    output_dim: l.output_dim,
-                    weight_bits: l.weight_bits,
-                    padding: &[],
-                    weights: &l.weights,
-                    bias: &l.bias,
-                    multiplier: &l.multiplier,
-                    shift: &l.shift,
-                })
-                .map_err(|_| ModelError::ExceedsCapacity {
-                    what: "layer count",
-                    value: self.layers.len(),
-                    max: crate::format::MAX_LAYERS,
-                })?;
-        }
         let mut body = ModelBody {
             name: &self.name,
             latent_dim: self.latent_dim,
             image_width: self.image_width,
             image_height: self.image_height,
-            layers,
+            layers: views(&self.layers, "layer count")?,
         };
         body.align_weights();
-        Model::from_parts(body, self.prior.as_ref().map(|p| p.encoded()))
+        let prior = self.prior.as_ref().map(|p| p.encoded());
+        let drawing = match &self.drawing {
+            None => None,
+            Some(d) => {
+                let filter = match &d.filter {
+                    None => None,
+                    Some(f) => Some(crate::format::LatentFilter {
+                        margin: f.margin,
+                        max_draws: f.max_draws,
+                        layers: views(&f.layers, "filter layer count")?,
+                    }),
+                };
+                let mut drawing = crate::format::Drawing {
+                    logit_gain: d.logit_gain,
+                    filter,
+                };
+                // The section follows the header, the body and the prior
+                // section (its tag, then the prior's encoding).
+                let at = crate::format::HEADER_LEN
+                    + body.encoded_len()
+                    + 1
+                    + prior.map_or(0, <[u8]>::len);
+                drawing.align_weights(at);
+                Some(drawing)
+            }
+        };
+        Model::from_sections(body, prior, drawing)
     }
 
     /// The encoded model file.
@@ -298,6 +372,7 @@ pub fn quantize_bits(
         weight_scales: Vec::new(),
         clamped_biases: 0,
         prior: None,
+        drawing: None,
     };
     for (index, (layer, acts)) in decoder.layers.iter().zip(samples).enumerate() {
         let is_last = index + 1 == n_layers;

@@ -9,7 +9,8 @@
 //!   the in-memory constructors;
 //! - `validate`: the structural invariants of a body and its layers;
 //! - `write`: encoding a model back into a file;
-//! - `sample`: drawing a latent for the model (`LatentSampler::draw`).
+//! - `sample`: drawing a latent for the model (`LatentSampler::draw`),
+//!   through its latent filter when it has one.
 
 mod read;
 mod sample;
@@ -18,7 +19,10 @@ mod write;
 
 pub use write::WriteError;
 
-use crate::format::{Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR};
+use crate::format::{
+    Drawing, LatentFilter, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR,
+    FORMAT_VERSION_PRIOR, LOGIT_GAIN_ONE,
+};
 use crate::prior::PriorView;
 
 /// A validated model whose weights borrow from the bytes it was loaded from.
@@ -34,6 +38,7 @@ use crate::prior::PriorView;
 pub struct Model<'a> {
     body: ModelBody<'a>,
     prior: Option<PriorView<'a>>,
+    drawing: Option<Drawing<'a>>,
 }
 
 impl<'a> Model<'a> {
@@ -42,10 +47,31 @@ impl<'a> Model<'a> {
         self.prior.as_ref()
     }
 
-    /// The format version this model is written as: 3 with a prior, else 2.
+    /// The drawing section (version 4), if the file has one.
+    pub fn drawing(&self) -> Option<&Drawing<'a>> {
+        self.drawing.as_ref()
+    }
+
+    /// The gain applied to every Q8 logit before the grey-level table, in
+    /// Q8: [`LOGIT_GAIN_ONE`] (1.0) without a drawing section.
+    pub fn logit_gain(&self) -> u16 {
+        self.drawing
+            .as_ref()
+            .map_or(LOGIT_GAIN_ONE, |d| d.logit_gain)
+    }
+
+    /// The latent filter (version 4), if the file has one.
+    pub fn filter(&self) -> Option<&LatentFilter<'a>> {
+        self.drawing.as_ref().and_then(|d| d.filter.as_ref())
+    }
+
+    /// The format version this model is written as: 4 with a drawing
+    /// section, else 3 with a prior, else 2.
     pub fn format_version(&self) -> u16 {
-        if self.prior.is_some() {
+        if self.drawing.is_some() {
             FORMAT_VERSION
+        } else if self.prior.is_some() {
+            FORMAT_VERSION_PRIOR
         } else {
             FORMAT_VERSION_NO_PRIOR
         }

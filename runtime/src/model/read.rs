@@ -4,14 +4,15 @@
 use crate::crc32::crc32;
 use crate::error::ModelError;
 use crate::format::{
-    take_canonical, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR, HEADER_LEN, MAGIC,
-    TRAILER_LEN,
+    take_canonical, Drawing, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR,
+    FORMAT_VERSION_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
 };
 #[cfg(doc)]
 use crate::format::{Activation, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM};
 
-use super::validate::validate;
+use super::validate::{validate, validate_drawing};
 use super::Model;
+use crate::prior::PriorView;
 
 /// Reads a little-endian u16 at `at`, if present.
 fn read_u16(bytes: &[u8], at: usize) -> Option<u16> {
@@ -51,7 +52,7 @@ impl<'a> Model<'a> {
             needed: HEADER_LEN,
             found,
         })?;
-        if version != FORMAT_VERSION && version != FORMAT_VERSION_NO_PRIOR {
+        if !(FORMAT_VERSION_NO_PRIOR..=FORMAT_VERSION).contains(&version) {
             return Err(ModelError::UnsupportedVersion(version));
         }
         let payload_len = read_u32(bytes, 6).ok_or(ModelError::Truncated {
@@ -81,9 +82,9 @@ impl<'a> Model<'a> {
             return Err(ModelError::CrcMismatch { stored, computed });
         }
         let (body, rest) = take_canonical::<ModelBody<'a>>(payload).ok_or(ModelError::Malformed)?;
-        // Version 3 appends the optional prior section after the body: a
-        // tag byte (0 none, 1 some), then the prior, kept in place.
-        let (prior, rest) = match (version == FORMAT_VERSION, rest.split_first()) {
+        // Versions 3 and 4 append the optional prior section after the
+        // body: a tag byte (0 none, 1 some), then the prior, kept in place.
+        let (prior, rest) = match (version >= FORMAT_VERSION_PRIOR, rest.split_first()) {
             (false, _) => (None, rest),
             (true, Some((0, tail))) => (None, tail),
             (true, Some((1, tail))) => {
@@ -92,20 +93,47 @@ impl<'a> Model<'a> {
             }
             (true, _) => return Err(ModelError::Malformed),
         };
+        // Version 4 then has the drawing section.
+        let (drawing, rest) = if version == FORMAT_VERSION {
+            let (d, tail) = take_canonical::<Drawing<'a>>(rest).ok_or(ModelError::Malformed)?;
+            (Some(d), tail)
+        } else {
+            (None, rest)
+        };
         if !rest.is_empty() {
             return Err(ModelError::PayloadTooLong(rest.len()));
         }
-        for (layer, l) in body.layers.iter().enumerate() {
+        let filter_layers: &[Layer<'a>] = drawing
+            .as_ref()
+            .and_then(|d| d.filter.as_ref())
+            .map_or(&[], |f| &f.layers);
+        for (layer, l) in body.layers.iter().chain(filter_layers).enumerate() {
             let offset = (l.weights.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
             if offset % 4 != 0 {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
+        Self::checked(body, prior, drawing)
+    }
+
+    /// Rules 5 to 11 of `docs/model-format.md`, in that order.
+    fn checked(
+        body: ModelBody<'a>,
+        prior: Option<PriorView<'a>>,
+        drawing: Option<Drawing<'a>>,
+    ) -> Result<Self, ModelError> {
         validate(&body)?;
         if let Some(view) = &prior {
             crate::prior::validate(view, usize::from(body.latent_dim))?;
         }
-        Ok(Model { body, prior })
+        if let Some(d) = &drawing {
+            validate_drawing(d, &body, prior.as_ref().map(PriorView::classes))?;
+        }
+        Ok(Model {
+            body,
+            prior,
+            drawing,
+        })
     }
 
     /// Validates a model body built in memory (for example by a quantizer).
@@ -126,7 +154,17 @@ impl<'a> Model<'a> {
     /// classes; see [`crate::prior`] for the invariants). The prior must use
     /// every byte.
     pub fn from_parts(body: ModelBody<'a>, prior: Option<&'a [u8]>) -> Result<Self, ModelError> {
-        validate(&body)?;
+        Self::from_sections(body, prior, None)
+    }
+
+    /// [`Model::from_parts`] with a drawing section (version 4): logit gain
+    /// and optional latent filter (see [`crate::filter`]). The filter's
+    /// weights should be aligned for the file (see [`Model::align_weights`]).
+    pub fn from_sections(
+        body: ModelBody<'a>,
+        prior: Option<&'a [u8]>,
+        drawing: Option<Drawing<'a>>,
+    ) -> Result<Self, ModelError> {
         let prior = match prior {
             None => None,
             Some(bytes) => {
@@ -134,10 +172,9 @@ impl<'a> Model<'a> {
                 if !rest.is_empty() {
                     return Err(ModelError::PayloadTooLong(rest.len()));
                 }
-                crate::prior::validate(&view, usize::from(body.latent_dim))?;
                 Some(view)
             }
         };
-        Ok(Model { body, prior })
+        Self::checked(body, prior, drawing)
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::error::{Field, ModelError};
 use crate::format::{
-    le_i32s, Activation, Layer, ModelBody, MAX_ABS_BIAS, MAX_IMAGE_SIDE, MAX_LATENT_DIM,
-    MAX_LAYERS, MAX_LAYER_DIM, MAX_NAME_LEN, MAX_SHIFT, MIN_SHIFT,
+    le_i32s, Activation, Drawing, Layer, ModelBody, MAX_ABS_BIAS, MAX_FILTER_DRAWS,
+    MAX_FILTER_LAYERS, MAX_FILTER_WIDTH, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM,
+    MAX_LOGIT_GAIN, MAX_NAME_LEN, MAX_SHIFT, MIN_SHIFT,
 };
 use crate::layout;
 
@@ -90,6 +91,57 @@ pub(super) fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {
         return Err(ModelError::OutputSizeMismatch {
             logits: fed,
             pixels,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the drawing section (rule 11 of `docs/model-format.md`): the
+/// logit gain in `1..=MAX_LOGIT_GAIN`; a filter only with a prior
+/// (`classes`), 1 to `MAX_FILTER_DRAWS` draws, 1 to `MAX_FILTER_LAYERS`
+/// layers, each checked as a decoder layer is ([`validate_layer`], numbered
+/// after the decoder's layers), fed by the latent, hidden layers at most
+/// `MAX_FILTER_WIDTH` wide, the last one giving one logit per class.
+pub(super) fn validate_drawing(
+    drawing: &Drawing<'_>,
+    body: &ModelBody<'_>,
+    classes: Option<usize>,
+) -> Result<(), ModelError> {
+    if !(1..=MAX_LOGIT_GAIN).contains(&drawing.logit_gain) {
+        return Err(ModelError::LogitGain(drawing.logit_gain));
+    }
+    let Some(filter) = &drawing.filter else {
+        return Ok(());
+    };
+    let classes = classes.ok_or(ModelError::FilterWithoutPrior)?;
+    check_dim(
+        "filter draws",
+        usize::from(filter.max_draws),
+        usize::from(MAX_FILTER_DRAWS),
+    )?;
+    let count = filter.layers.len();
+    check_dim("filter layer count", count, MAX_FILTER_LAYERS)?;
+    let mut fed = usize::from(body.latent_dim);
+    for (i, layer) in filter.layers.iter().enumerate() {
+        let is_last = i.saturating_add(1) == count;
+        validate_layer(body.layers.len().saturating_add(i), layer, fed, is_last)?;
+        fed = usize::from(layer.output_dim);
+        if !is_last {
+            // The filter's hidden values live in fixed stack buffers.
+            let padded = layout::padded_inputs(fed);
+            if padded > MAX_FILTER_WIDTH {
+                return Err(ModelError::ExceedsCapacity {
+                    what: "filter layer width (padded to 4)",
+                    value: padded,
+                    max: MAX_FILTER_WIDTH,
+                });
+            }
+        }
+    }
+    if fed != classes {
+        return Err(ModelError::FilterOutputs {
+            classes,
+            found: fed,
         });
     }
     Ok(())

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::crc32::crc32;
-use crate::format::{varint_len, ModelBody, HEADER_LEN, MAGIC, TRAILER_LEN};
+use crate::format::{varint_len, Drawing, Layer, ModelBody, HEADER_LEN, MAGIC, TRAILER_LEN};
 
 use super::Model;
 
@@ -28,11 +28,14 @@ impl Model<'_> {
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         let mut payload = postcard::experimental::serialized_size(&self.body)
             .map_err(|_| WriteError::BufferTooSmall)?;
-        if let Some(p) = &self.prior {
-            payload = payload
-                .saturating_add(1)
-                .saturating_add(crate::format::varint_len(p.classes()))
-                .saturating_add(p.encoded_classes().len());
+        if self.prior.is_some() || self.drawing.is_some() {
+            payload = payload.saturating_add(prior_section_len(self.prior.as_ref()));
+        }
+        if let Some(d) = &self.drawing {
+            payload = payload.saturating_add(
+                postcard::experimental::serialized_size(d)
+                    .map_err(|_| WriteError::BufferTooSmall)?,
+            );
         }
         Ok(HEADER_LEN
             .saturating_add(payload)
@@ -47,24 +50,34 @@ impl Model<'_> {
         let mut payload_len = postcard::to_slice(&self.body, rest)
             .map_err(|_| WriteError::BufferTooSmall)?
             .len();
-        if let Some(p) = &self.prior {
-            // Tag 1 (some), the class count, then the classes as stored.
+        if self.prior.is_some() || self.drawing.is_some() {
             let tail = rest
                 .get_mut(payload_len..)
                 .ok_or(WriteError::BufferTooSmall)?;
             let (tag, tail) = tail.split_first_mut().ok_or(WriteError::BufferTooSmall)?;
-            *tag = 1;
-            let n = postcard::to_slice(&p.classes(), tail)
+            *tag = 0;
+            payload_len = payload_len.saturating_add(1);
+            if let Some(p) = &self.prior {
+                // Tag 1 (some), the class count, then the classes as stored.
+                *tag = 1;
+                let n = postcard::to_slice(&p.classes(), tail)
+                    .map_err(|_| WriteError::BufferTooSmall)?
+                    .len();
+                let classes = p.encoded_classes();
+                tail.get_mut(n..n.saturating_add(classes.len()))
+                    .ok_or(WriteError::BufferTooSmall)?
+                    .copy_from_slice(classes);
+                payload_len = payload_len.saturating_add(n).saturating_add(classes.len());
+            }
+        }
+        if let Some(d) = &self.drawing {
+            let tail = rest
+                .get_mut(payload_len..)
+                .ok_or(WriteError::BufferTooSmall)?;
+            let n = postcard::to_slice(d, tail)
                 .map_err(|_| WriteError::BufferTooSmall)?
                 .len();
-            let classes = p.encoded_classes();
-            tail.get_mut(n..n.saturating_add(classes.len()))
-                .ok_or(WriteError::BufferTooSmall)?
-                .copy_from_slice(classes);
-            payload_len = payload_len
-                .saturating_add(1)
-                .saturating_add(n)
-                .saturating_add(classes.len());
+            payload_len = payload_len.saturating_add(n);
         }
         let (payload, after) = rest
             .split_at_mut_checked(payload_len)
@@ -97,8 +110,61 @@ impl Model<'_> {
     }
 }
 
+/// Bytes of the prior section (versions 3 and 4): its tag, and with a
+/// prior the class count and the classes.
+pub(crate) fn prior_section_len(prior: Option<&crate::PriorView<'_>>) -> usize {
+    prior.map_or(1, |p| {
+        1usize
+            .saturating_add(varint_len(p.classes()))
+            .saturating_add(p.encoded_classes().len())
+    })
+}
+
 /// Zero bytes that [`ModelBody::align_weights`] borrows padding from.
 static ZEROS: [u8; 3] = [0; 3];
+
+/// Sets the `padding` of `layers`, encoded from file offset `pos` on (at
+/// their count's varint), so that each layer's weights start at a multiple
+/// of 4; returns the offset after them. The padding's own length prefix is
+/// always one byte, so each layer's padding only depends on what precedes it.
+fn align_layers(pos: usize, layers: &mut [Layer<'_>]) -> usize {
+    let mut pos = pos.saturating_add(varint_len(layers.len()));
+    for layer in layers.iter_mut() {
+        pos = pos
+            .saturating_add(encoded_size(&(
+                layer.activation,
+                layer.input_dim,
+                layer.output_dim,
+                layer.weight_bits,
+            )))
+            .saturating_add(1);
+        let weights_at = pos.saturating_add(varint_len(layer.weights.len()));
+        let pad = (4 - weights_at % 4) % 4;
+        layer.padding = ZEROS.get(..pad).unwrap_or(&[]);
+        pos = pos.saturating_add(pad).saturating_add(encoded_size(&(
+            layer.weights,
+            layer.bias,
+            layer.multiplier,
+            layer.shift,
+        )));
+    }
+    pos
+}
+
+impl Drawing<'_> {
+    /// Sets the latent filter's layer padding so that its weights start at
+    /// file offsets that are multiples of 4, for a drawing section that
+    /// starts at file offset `at` (after the header, body and prior section).
+    pub fn align_weights(&mut self, at: usize) {
+        let head = encoded_size(&self.logit_gain).saturating_add(1);
+        if let Some(f) = &mut self.filter {
+            let pos = at
+                .saturating_add(head)
+                .saturating_add(encoded_size(&(f.margin, f.max_draws)));
+            align_layers(pos, &mut f.layers);
+        }
+    }
+}
 
 impl<'a> ModelBody<'a> {
     /// Sets every layer's `padding` so that its weights start at a file
@@ -114,28 +180,13 @@ impl<'a> ModelBody<'a> {
             self.image_width,
             self.image_height,
         );
-        let mut pos = HEADER_LEN
-            .saturating_add(encoded_size(&head))
-            .saturating_add(varint_len(self.layers.len()));
-        for layer in self.layers.iter_mut() {
-            pos = pos
-                .saturating_add(encoded_size(&(
-                    layer.activation,
-                    layer.input_dim,
-                    layer.output_dim,
-                    layer.weight_bits,
-                )))
-                .saturating_add(1);
-            let weights_at = pos.saturating_add(varint_len(layer.weights.len()));
-            let pad = (4 - weights_at % 4) % 4;
-            layer.padding = ZEROS.get(..pad).unwrap_or(&[]);
-            pos = pos.saturating_add(pad).saturating_add(encoded_size(&(
-                layer.weights,
-                layer.bias,
-                layer.multiplier,
-                layer.shift,
-            )));
-        }
+        let pos = HEADER_LEN.saturating_add(encoded_size(&head));
+        align_layers(pos, &mut self.layers);
+    }
+
+    /// Bytes of this body's postcard encoding.
+    pub fn encoded_len(&self) -> usize {
+        encoded_size(self)
     }
 }
 

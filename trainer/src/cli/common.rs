@@ -11,6 +11,7 @@ use super::Global;
 use crate::arch::Arch;
 use crate::data::{self, DatasetKind};
 use crate::judge::JudgeArch;
+use crate::latent_filter::{DrawingSpec, FilterSpec};
 use crate::layers::Dev;
 use crate::prior::{Covariance, PriorSpec};
 use crate::quantize;
@@ -102,6 +103,54 @@ pub(crate) struct PriorOpts {
     /// centres), in (0, 4].
     #[arg(long, default_value_t = PriorSpec::DEFAULT.temperature, value_parser = parse_temperature)]
     pub(super) prior_temperature: f64,
+    /// Factor on the decoder's logits when a device draws (format version
+    /// 4; 1: the Bernoulli means), in (0, 16]. Scores (the ELBO) never use it.
+    #[arg(long, default_value_t = DrawingSpec::DEFAULT.gain, value_parser = parse_gain)]
+    pub(super) gain: f64,
+    /// Latent filter (format version 4): a latent drawn for a class is
+    /// kept when the filter's logit for that class leads every other by
+    /// this many nats, else redrawn; `none` keeps every latent.
+    #[arg(long, default_value = "3", value_parser = parse_margin)]
+    pub(super) filter_margin: Margin,
+    /// Hidden units of the latent filter.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..=64).map(usize::from))]
+    pub(super) filter_hidden: usize,
+    /// Latents drawn at most per digit by the filter (the last is kept).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(1..=64))]
+    pub(super) filter_draws: u8,
+    /// Latents per class the filter learns from (drawn from the file's
+    /// prior, labelled by the judge).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(100..=1_000_000).map(|v| v as usize))]
+    pub(super) filter_latents: usize,
+}
+
+/// A filter margin in nats, or none (no filter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Margin(Option<f64>);
+
+/// `none` or a margin in [0, 64] nats, checked while the flags are parsed.
+fn parse_margin(s: &str) -> Result<Margin, String> {
+    if s == "none" {
+        return Ok(Margin(None));
+    }
+    let m: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a margin; use none or nats in [0, 64]"))?;
+    if (0.0..=64.0).contains(&m) {
+        Ok(Margin(Some(m)))
+    } else {
+        Err(format!("{m} is outside [0, 64]"))
+    }
+}
+
+/// A logit gain in (0, 16], checked while the flags are parsed.
+fn parse_gain(s: &str) -> Result<f64, String> {
+    let g: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if g > 0.0 && g <= 16.0 {
+        Ok(g)
+    } else {
+        Err(format!("{g} is outside (0, 16]"))
+    }
 }
 
 /// A temperature in (0, 4], checked while the flags are parsed, before any
@@ -116,6 +165,27 @@ fn parse_temperature(s: &str) -> Result<f64, String> {
 }
 
 impl PriorOpts {
+    /// The drawing section these flags ask for: `None` (a version-3 or 2
+    /// file) for gain 1 without a filter. A filter needs a prior.
+    pub(super) fn drawing(&self) -> Result<Option<DrawingSpec>> {
+        let filter = self.filter_margin.0.map(|margin| FilterSpec {
+            hidden: self.filter_hidden,
+            margin,
+            max_draws: self.filter_draws,
+            latents_per_class: self.filter_latents,
+        });
+        anyhow::ensure!(
+            filter.is_none() || self.prior.0.is_some(),
+            "the latent filter judges latents drawn from the prior: with --prior none use --filter-margin none"
+        );
+        Ok(
+            (filter.is_some() || self.gain != 1.0).then_some(DrawingSpec {
+                gain: self.gain,
+                filter,
+            }),
+        )
+    }
+
     pub(super) fn spec(&self) -> Result<Option<PriorSpec>> {
         let Some(covariance) = self.prior.0 else {
             return Ok(None);

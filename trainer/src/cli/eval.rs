@@ -44,6 +44,7 @@ pub(super) fn run(args: EvalArgs, global: &Global, dev: &Dev) -> Result<()> {
         &assess::Spec {
             bits: state.config.weight_bits,
             prior: args.prior.spec()?,
+            drawing: args.prior.drawing()?,
             iw_samples: args.iw_samples,
             judge: Some(JudgeSpec {
                 judge: &judge,

@@ -65,6 +65,7 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
     let spec = assess::Spec {
         bits: state.config.weight_bits,
         prior: args.prior.spec()?,
+        drawing: args.prior.drawing()?,
         iw_samples: args.iw_samples,
         judge: judge.as_ref().map(|(judge, card)| JudgeSpec {
             judge,
@@ -82,10 +83,25 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
         &models_dir,
         &global.checksums()?,
     )?;
+    let model = a.model()?;
+    if let Some(f) = model.filter() {
+        println!(
+            "drawn with logit gain {} and a latent filter ({} layers, margin {} nats, at most {} draws per digit)",
+            f64::from(model.logit_gain()) / 256.0,
+            f.layers.len(),
+            f64::from(f.margin) / 256.0,
+            f.max_draws
+        );
+    } else if model.logit_gain() != runtime::format::LOGIT_GAIN_ONE {
+        println!(
+            "drawn with logit gain {}",
+            f64::from(model.logit_gain()) / 256.0
+        );
+    }
     if let Some(judged) = &a.judged {
         print!("{}", judged.lines());
     }
-    crate::pictures::draw_pictures(dev, &vae, &state, &a.model()?, &test_set, &paths.dir)?;
+    crate::pictures::draw_pictures(dev, &vae, &state, &model, &test_set, &paths.dir)?;
     println!(
         "wrote {}, {} and {}",
         files.model.display(),

@@ -347,4 +347,70 @@ fn draws(clock: &Clock, model: &Model<'_>, decoder: &mut Decoder<'_, SCRATCH>, d
         percent(class)
     ));
     let _ = percent(mixture);
+    digits_with_draws(clock, model, decoder);
+}
+
+/// What a whole digit costs, draw and decode, as a screen draws it: the
+/// mean over 10 requested digits per class (the latent filter's redraws
+/// included), and the worst case the file allows (every one of the
+/// filter's `max_draws` latents drawn and judged, then one decode), with
+/// the digits' hash for the host.
+fn digits_with_draws(clock: &Clock, model: &Model<'_>, decoder: &mut Decoder<'_, SCRATCH>) {
+    let classes = model.prior().map_or(0, |p| p.classes()).max(1);
+    let per_class = 10u64;
+    let n = per_class * classes as u64;
+    let mut digit = Digit::new();
+    let mut sampler = LatentSampler::new(11);
+    let mean = clock.instructions(|| {
+        for i in 0..n {
+            let (z, _) = sampler.draw_counted(model, Some(i as usize % classes));
+            let _ = decoder.decode(&z, &mut digit);
+        }
+    }) / n;
+    // The same digits again, untimed: every draw count and pixel hashed.
+    let mut sampler = LatentSampler::new(11);
+    let mut draws = 0u64;
+    let mut digests = [0u32; 2];
+    for i in 0..n {
+        let (z, d) = sampler.draw_counted(model, Some(i as usize % classes));
+        draws += u64::from(d);
+        let _ = decoder.decode(&z, &mut digit);
+        let h = hash(digit.pixels().iter().map(|&p| u32::from(p)));
+        digests = [
+            digests[0].rotate_left(5) ^ h,
+            digests[1].wrapping_add(u32::from(d)),
+        ];
+    }
+    println(format_args!(
+        "HASH digits_drawn {}",
+        hash(digests.into_iter())
+    ));
+    let (most, filter_instructions, worst) = match (model.filter(), model.prior()) {
+        (Some(f), Some(prior)) => {
+            let dim = model.latent_dim();
+            let mut s = LatentSampler::new(13);
+            let z = LatentSampler::new(13).draw(model, Some(0));
+            let reps = 10u64;
+            let judge = clock.instructions(|| {
+                for _ in 0..reps {
+                    let _ = runtime::filter::accepts(f, z.as_q12(), 0);
+                }
+            }) / reps;
+            // A capped digit: `max_draws` class draws, each judged, then the decode.
+            let worst = clock.instructions(|| {
+                let mut last = z.clone();
+                for _ in 0..f.max_draws {
+                    last = prior.sample_class(s.rng(), 0, dim).unwrap_or_default();
+                    let _ = runtime::filter::accepts(f, last.as_q12(), 0);
+                }
+                let _ = decoder.decode(&last, &mut digit);
+            });
+            (f.max_draws, judge, worst)
+        }
+        _ => (1, 0, mean),
+    };
+    println(format_args!(
+        "core={CORE} digit_with_draw mean_instructions={mean} worst_instructions={worst} draws_per_digit_x100={} max_draws={most} filter_instructions={filter_instructions}",
+        draws * 100 / n.max(1)
+    ));
 }
