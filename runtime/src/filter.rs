@@ -23,7 +23,7 @@ const MAX_CLASSES: usize = crate::format::MAX_CLASSES;
 /// The filter's class logits in Q8 for the latent `z` (Q12), one per prior
 /// class, written to the front of `logits`; returns how many. For a
 /// validated model: hidden layers at most [`MAX_FILTER_WIDTH`] wide, the
-/// last one giving at most [`MAX_CLASSES`] logits.
+/// last one giving at most [`crate::format::MAX_CLASSES`] logits.
 pub fn class_logits(
     filter: &LatentFilter<'_>,
     z: &[i16],

@@ -159,7 +159,8 @@ impl<'a> Model<'a> {
 
     /// [`Model::from_parts`] with a drawing section (version 4): logit gain
     /// and optional latent filter (see [`crate::filter`]). The filter's
-    /// weights should be aligned for the file (see [`Model::align_weights`]).
+    /// weights should be aligned for the file (see
+    /// [`crate::format::Drawing::align_weights`]).
     pub fn from_sections(
         body: ModelBody<'a>,
         prior: Option<&'a [u8]>,
