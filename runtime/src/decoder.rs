@@ -4,7 +4,7 @@ use crate::error::DecodeError;
 use crate::format::Layer;
 use crate::format::MAX_LATENT_DIM;
 use crate::image::GrayImage;
-use crate::kernels::dense;
+use crate::kernels::{dense, logit_q8, relu_u8};
 use crate::latent::Latent;
 use crate::layout::padded_inputs;
 use crate::model::Model;
@@ -154,17 +154,4 @@ fn hidden_layer<const W: usize>(
     dense(layer, input, values, relu_u8);
     padding.fill(0);
     Ok(padded)
-}
-
-/// A hidden layer's output: ReLU, saturated to the u8 range. A named
-/// function (not a closure) so that the decoder and the latent filter share
-/// one copy of the kernel for it (code size).
-pub(crate) fn relu_u8(v: i32) -> i16 {
-    v.clamp(0, 255) as i16
-}
-
-/// A last layer's output: the Q8 logit, saturated to i16 (shared like
-/// [`relu_u8`]).
-pub(crate) fn logit_q8(v: i32) -> i16 {
-    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }

@@ -8,9 +8,8 @@
 //! target computes the same class logits bit for bit, in two stack buffers
 //! of [`MAX_FILTER_WIDTH`] values.
 
-use crate::decoder::{logit_q8, relu_u8};
 use crate::format::{LatentFilter, MAX_FILTER_WIDTH, MAX_LATENT_DIM};
-use crate::kernels::dense;
+use crate::kernels::{dense, logit_q8, relu_u8};
 use crate::layout::padded_inputs;
 
 /// Values fed to a filter layer, word-aligned for the kernels' word loads.

@@ -101,9 +101,22 @@ pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl 
     }
 }
 
+/// A hidden layer's output: ReLU, saturated to the u8 range. A named
+/// function (not a closure) so that the decoder and the latent filter share
+/// one copy of the kernel for it (code size).
+pub(crate) fn relu_u8(v: i32) -> i16 {
+    v.clamp(0, 255) as i16
+}
+
+/// A last layer's output: the Q8 logit, saturated to i16 (shared like
+/// [`relu_u8`]).
+pub(crate) fn logit_q8(v: i32) -> i16 {
+    v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
 /// [`dense`] everywhere but on the Thumb-2 cores, not generic so that one
-/// copy serves every output type: it hands the requantized values to `emit` in order, up to 8
-/// at a time.
+/// copy serves every output type: it hands the requantized values to
+/// `emit` in order, up to 8 at a time.
 #[inline(never)]
 fn dense_dyn(layer: &Layer<'_>, input: &[i16], emit: &mut dyn FnMut(&[i32])) {
     let kp = padded_inputs(usize::from(layer.input_dim));
