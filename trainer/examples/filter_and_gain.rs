@@ -128,7 +128,6 @@ fn train_filter(
     labeler: &str,
     judge: &judge::Judge,
 ) -> Filter {
-    use dfdx::prelude::*;
     let d = vae.arch.latent;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut z = Vec::new();
@@ -161,39 +160,19 @@ fn train_filter(
             }
         }
     }
-    let mut init = rand_chacha::ChaCha8Rng::seed_from_u64(8);
     let hidden: usize = std::env::var("HIDDEN")
         .ok()
         .and_then(|h| h.parse().ok())
         .unwrap_or(64);
-    let mut l1 = trainer::layers::Dense::new(dev, &mut init, d, hidden);
-    let mut l2 = trainer::layers::Dense::new(dev, &mut init, hidden, CLASSES);
-    let mut adam = trainer::adam::Adam::for_layers(&[&l1, &l2], 1e-3);
-    let mut order: Vec<usize> = (0..rows).collect();
-    for _epoch in 0..5 {
-        use rand::seq::SliceRandom;
-        order.shuffle(&mut rng);
-        for b in order.chunks(256) {
-            let x: Vec<f32> = b
-                .iter()
-                .flat_map(|&r| z[r * d..][..d].iter().copied())
-                .collect();
-            let mut y = vec![0.0f32; b.len() * CLASSES];
-            for (i, &r) in b.iter().enumerate() {
-                y[i * CLASSES + labels[r]] = 1.0;
-            }
-            let x = dev.tensor_from_vec(x, (b.len(), d));
-            let y = dev.tensor_from_vec(y, (b.len(), CLASSES));
-            let out = l2.forward(
-                l1.forward(x.put_tape(OwnedTape::<f32, Dev>::default()))
-                    .relu(),
-            );
-            let loss = cross_entropy_with_logits_loss(out, y);
-            let mut grads = loss.backward();
-            adam.step_layers(vec![&mut l1, &mut l2], &mut grads);
-        }
-    }
-    Filter::Net(l1.w.as_vec(), l1.b.as_vec(), l2.w.as_vec(), l2.b.as_vec())
+    // The network `export` trains, on these latents and labels.
+    let net = trainer::latent_filter::train(dev, &z, &labels, d, hidden, CLASSES, 0);
+    let (l1, l2) = (&net.layers[0], &net.layers[1]);
+    Filter::Net(
+        l1.weights.clone(),
+        l1.bias.clone(),
+        l2.weights.clone(),
+        l2.bias.clone(),
+    )
 }
 
 /// `n` digits of class `k`, redrawing while the filter's `p(k | z)` is below

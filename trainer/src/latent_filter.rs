@@ -189,9 +189,11 @@ fn digit_with_gain(
         .collect())
 }
 
-/// Trains `z -> hidden (ReLU) -> classes` with softmax cross-entropy (Adam,
-/// learning rate 1e-3, batches of 256, [`EPOCHS`] epochs, seeded).
-fn train(
+/// Trains `z -> hidden (ReLU) -> classes` on `labels.len()` latents `z`
+/// (`d` values each) with softmax cross-entropy (Adam, learning rate 1e-3,
+/// batches of 256, [`EPOCHS`] epochs, seeded); the network as a float
+/// "decoder" whose image is `classes x 1` logits.
+pub fn train(
     dev: &Dev,
     z: &[f32],
     labels: &[usize],
