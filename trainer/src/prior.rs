@@ -43,15 +43,15 @@ pub struct PriorSpec {
 
 impl PriorSpec {
     /// The prior `export` writes unless told otherwise: one full-covariance
-    /// Gaussian per class at temperature 0.9 (near the fitted spread, for
-    /// variety), whose off-class draws the latent filter
+    /// Gaussian per class at temperature 1 (the fitted spread: the variety
+    /// the encoder saw), whose off-class draws the latent filter
     /// ([`crate::latent_filter::DrawingSpec::DEFAULT`]) redraws; chosen by
     /// both judges among the priors that fit the 64 KB budget beside the
     /// default decoder (see `docs/quality.md`).
     pub const DEFAULT: PriorSpec = PriorSpec {
         components: 1,
         covariance: Covariance::Full,
-        temperature: 0.9,
+        temperature: 1.0,
     };
 
     /// A short name, e.g. `full-k3-t0.7`.
