@@ -144,7 +144,10 @@ fn export_end_to_end_on_synthetic_data() {
     // Version 4: the default gain and a latent filter (labelled by the
     // synthetic judge), described in the card.
     assert_eq!(model.format_version(), 4);
-    assert_eq!(model.logit_gain(), 512);
+    assert_eq!(
+        model.logit_gain(),
+        trainer::latent_filter::DrawingSpec::DEFAULT.gain_q8()
+    );
     let filter = model.filter().expect("export writes the latent filter");
     assert_eq!((filter.margin, filter.max_draws), (768, 16));
     assert_eq!(card["drawing"]["filter"]["max_draws"], 16);
