@@ -22,7 +22,13 @@ apt_install() {
         local sudo=""
         [ "$(id -u)" -ne 0 ] && sudo="sudo"
         $sudo apt-get update -q
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+        # Some machines come with a newer qemu-utils (a backport) that
+        # breaks the release's qemu-system packages: take the release's
+        # qemu-utils with them (the tests do not use qemu-img).
+        if [[ " ${missing[*]} " == *" qemu-system-"* ]] && dpkg -s qemu-utils >/dev/null 2>&1; then
+            missing+=("qemu-utils/$(. /etc/os-release && echo "$VERSION_CODENAME")")
+        fi
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --allow-downgrades "${missing[@]}"
     fi
 }
 # qemu-system-arm: the firmware runs on the emulated LM3S6965 board.
