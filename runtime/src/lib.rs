@@ -2,8 +2,7 @@
 //!
 //! `#![no_std]`, no heap, no floating point on the decode path, and no
 //! `unsafe` outside the hand-written Cortex-M kernels in `kernels::asm`
-//! (and, on x86-64 hosts, the call into an AVX2 build in `kernels::x86`;
-//! the aligned word loads of the RV32 int4 kernel in `kernels::words`)
+//! (and, on x86-64 hosts, the call into an AVX2 build in `kernels::x86`)
 //! (each with a safe twin that host tests prove bit-identical).
 //! It loads a quantized decoder straight from flash ([`Model::from_bytes`]
 //! borrows, never copies), samples latents from N(0, I) with a seeded PRNG

@@ -7,9 +7,7 @@
 
 use proptest::prelude::*;
 use runtime::format::{Activation, Layer};
-use runtime::kernels::{
-    dense, dense_with_twin, dsp, host, int4, reference, rv32, rv32_int4, thumb,
-};
+use runtime::kernels::{dense, dense_with_twin, dsp, host, int4, reference, rv32, thumb};
 use runtime::layout::{pack, padded_inputs};
 
 #[derive(Debug, Clone)]
@@ -123,33 +121,7 @@ proptest! {
         let expect = run_oracle(&layer, &x);
         prop_assert_eq!(&run_reference(&layer, &x), &expect);
         prop_assert_eq!(&run_with(&layer, |l, out| dense_with_twin(l, &x, out, |v| v, int4::block_sums)), &expect);
-        prop_assert_eq!(rv32_int4::applies(&x), !latent || x.iter().all(|v| (0..=255).contains(v)));
-        if rv32_int4::applies(&x) {
-            prop_assert_eq!(&run_with(&layer, |l, out| dense_with_twin(l, &x, out, |v| v, rv32_int4::block_sums)), &expect);
-            prop_assert_eq!(&run_with(&layer, |l, out| dense_with_twin(l, &x, out, |v| v, rv32_int4::twin)), &expect);
-        }
         prop_assert_eq!(&run_dense(&layer, &x), &expect);
-    }
-
-    /// Short inputs (missing values count as zero) and blocks of any length
-    /// give the RV32 lane kernel the plain int4 kernel's sums.
-    #[test]
-    fn rv32_int4_sums_equal_the_int4_kernel_on_any_length(
-        block in proptest::collection::vec(any::<u8>(), 0..=400),
-        x in proptest::collection::vec(0i16..=255, 0..=50),
-    ) {
-        let whole = &block[..block.len() / 8 * 8];
-        let x = &x[..x.len() / 2 * 2];
-        prop_assert!(rv32_int4::applies(x));
-        let expect = int4::block_sums(whole, x);
-        prop_assert_eq!(rv32_int4::twin(whole, x), expect);
-        // The word loads, from an aligned copy and at every misalignment.
-        let mut aligned = runtime::Aligned([0u8; 408]);
-        for offset in 0..4 {
-            let at = &mut aligned.0[offset..offset + whole.len()];
-            at.copy_from_slice(whole);
-            prop_assert_eq!(rv32_int4::block_sums(at, x), expect);
-        }
     }
 
     #[test]
@@ -279,44 +251,6 @@ fn extreme_values_agree() {
         let x = padded(&layer, vec![255; 256]);
         assert_eq!(run_dsp(&layer, &x), run_oracle(&layer, &x));
     }
-}
-
-/// The lanes at their bound: every weight -8 or every weight 7 (after the
-/// excess, 0 or 15) times 255, over many chunks of pairs.
-#[test]
-fn rv32_int4_lanes_hold_the_largest_sums() {
-    for w in [-8i8, 7, -7] {
-        for inputs in [2u16, 16, 18, 64, 784, 4096] {
-            let n = usize::from(inputs) * 8;
-            let layer = as_int4(OwnedLayer::new(
-                inputs,
-                8,
-                vec![0; n],
-                vec![0; 8],
-                vec![1 << 30; 8],
-                vec![-8; 8],
-            ));
-            let layer = OwnedLayer {
-                weights: pack(8, usize::from(inputs), 4, &vec![w; n]),
-                row_major: vec![w; n],
-                ..layer
-            };
-            let x = padded(&layer, vec![255; usize::from(inputs)]);
-            assert!(rv32_int4::applies(&x));
-            for sums in [rv32_int4::block_sums, rv32_int4::twin] {
-                let lanes = run_with(&layer, |l, out| dense_with_twin(l, &x, out, |v| v, sums));
-                assert_eq!(lanes, run_oracle(&layer, &x), "w {w}, {inputs} inputs");
-            }
-        }
-    }
-}
-
-#[test]
-fn rv32_int4_refuses_inputs_it_cannot_sum_exactly() {
-    assert!(!rv32_int4::applies(&[256, 0]));
-    assert!(!rv32_int4::applies(&[-1, 0]));
-    assert!(!rv32_int4::applies(&[1, 2, 3]));
-    assert!(rv32_int4::applies(&[255; 1024]));
 }
 
 #[test]

@@ -7,8 +7,7 @@
 //! differ), loads the same model file with one varint written in 1 to 10
 //! bytes (a 32-bit device and a 64-bit host must accept and refuse alike),
 //! and it prints a hash of every layer's requantized outputs for
-//! the committed model and the 128x784 reference layer (on RV32 also its
-//! int4 copy, the lane kernel's case), and of a whole
+//! the committed model and the 128x784 reference layer, and of a whole
 //! digit. Each hash must equal the host's reference computation.
 
 use std::time::Duration;
@@ -29,23 +28,12 @@ fn xorshift(state: &mut u32) -> u32 {
     *state
 }
 
-/// The reference layer's weights, row by row, and the generator's state
-/// after them, exactly as the firmware's build script makes them.
-fn reference_weights() -> (Vec<i8>, u32) {
-    let mut state = 0x1234_5678u32;
-    let row_major = (0..128 * 784)
-        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8)
-        .collect();
-    (row_major, state)
-}
-
-fn reference_row_major() -> Vec<i8> {
-    reference_weights().0
-}
-
 /// The reference layer, generated exactly as the firmware's build script does.
 fn reference_layer_arrays() -> [Vec<u8>; 4] {
-    let (row_major, mut state) = reference_weights();
+    let mut state = 0x1234_5678u32;
+    let row_major: Vec<i8> = (0..128 * 784)
+        .map(|_| ((xorshift(&mut state) % 255) as i32 - 127) as i8)
+        .collect();
     let weights = runtime::layout::pack(784, 128, 8, &row_major);
     let (mut bias, mut mult, mut shift) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..784 {
@@ -78,7 +66,7 @@ fn layer_hash(layer: &Layer<'_>, latent: Option<&[i16]>) -> u32 {
     hash(out.iter().map(|&v| v as u32))
 }
 
-fn expected_hashes(model: &Model<'_>, int4_reference: bool) -> Vec<String> {
+fn expected_hashes(model: &Model<'_>) -> Vec<String> {
     let latent = LatentSampler::new(1).sample(model.latent_dim());
     // What the host's loader says of each agreement case (bench.rs
     // `loader_agreement`): a device must say the same.
@@ -115,17 +103,6 @@ fn expected_hashes(model: &Model<'_>, int4_reference: bool) -> Vec<String> {
         padding: &[],
     };
     lines.push(format!("HASH 128x784 {}", layer_hash(&reference, None)));
-    if int4_reference {
-        // The same weights divided by 18, as int4 (the RV32 benchmark only).
-        let row_major4: Vec<i8> = reference_row_major().iter().map(|&w| w / 18).collect();
-        let w4 = runtime::layout::pack(784, 128, 4, &row_major4);
-        let layer4 = Layer {
-            weight_bits: 4,
-            weights: &w4,
-            ..reference
-        };
-        lines.push(format!("HASH int4:128x784 {}", layer_hash(&layer4, None)));
-    }
     let mut decoder = Decoder::<128>::new(model).unwrap();
     let mut digit = Digit::new();
     decoder.decode(&latent, &mut digit).unwrap();
@@ -178,6 +155,7 @@ fn every_core_computes_what_the_host_computes() {
     }
     let bytes = std::fs::read(workspace().join("models/mcu.postcard")).unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
+    let expected = expected_hashes(&model);
     for (feature, target, machine, kernel) in [
         ("microbit", "thumbv6m-none-eabi", "microbit", "thumb1"),
         ("lm3s6965evb", "thumbv7m-none-eabi", "lm3s6965evb", "thumb2"),
@@ -200,7 +178,7 @@ fn every_core_computes_what_the_host_computes() {
             check.contains(&format!("kernel={kernel} ")),
             "{machine}: {check}"
         );
-        for line in &expected_hashes(&model, machine == "virt") {
+        for line in &expected {
             let prefix = line.rsplit_once(' ').unwrap().0;
             let got = qemu.wait_for(&format!("{prefix} "), Duration::from_secs(300));
             assert_eq!(&got, line, "{machine}: result differs from the host");

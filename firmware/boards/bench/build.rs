@@ -64,11 +64,6 @@ fn main() {
         shift.push((-8i8) as u8);
     }
     fs::write(out.join("ref_weights.bin"), weights).expect("write");
-    // The same layer with int4 weights (divided by 18 into [-7, 7]), for
-    // the RV32 benchmark (only its machine has the flash for both).
-    let row_major4: Vec<i8> = row_major.iter().map(|&w| w / 18).collect();
-    let weights4 = runtime::layout::pack(outputs, inputs, 4, &row_major4);
-    fs::write(out.join("ref_weights4.bin"), weights4).expect("write");
     fs::write(out.join("ref_bias.bin"), bias).expect("write");
     fs::write(out.join("ref_multiplier.bin"), multiplier).expect("write");
     fs::write(out.join("ref_shift.bin"), shift).expect("write");

@@ -10,18 +10,10 @@
 //! - [`host`]: the int8 sums laid out for a host's vectorizer (hosts only).
 //! - [`rv32`]: the int8 sums laid out for an RV32IMC core's registers
 //!   (safe Rust; ESP32-C3).
-//! - [`rv32_int4`]: int4 sums on RV32IMC, two products per `mul` (safe
-//!   Rust but for `words`, its aligned word loads), for int4 layers whose
-//!   inputs are activations in `[0, 255]`.
-//!
-//! The crate's only `unsafe` code, each with a safe twin the host tests
-//! compare bit for bit:
-//! - `asm` (ARM targets only): the hand-written inner loops, one file per
-//!   core;
 //! - `x86` (x86-64 hosts, feature `std`): `host` compiled for AVX2, chosen
-//!   at run time;
-//! - `words`: a 4-byte-aligned weight block read as words (`rv32_int4`;
-//!   its twin reads each word with `u32::from_le_bytes`).
+//!   at run time; besides `asm`, the crate's only `unsafe` code.
+//! - `asm` (ARM targets only): the hand-written inner loops, one file per
+//!   core, the crate's only `unsafe` code.
 //!
 //! A twin computes a block's [`BlockSums`]; [`dense_with_twin`] runs a whole
 //! layer with a given twin (what the host tests compare with the reference).
@@ -41,9 +33,7 @@ pub mod host;
 pub mod int4;
 pub mod reference;
 pub mod rv32;
-pub mod rv32_int4;
 pub mod thumb;
-mod words;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 pub mod x86;
 
@@ -177,13 +167,7 @@ fn blocks(layer: &Layer<'_>, x: &[i16], twin: Option<Twin>, mut emit: impl FnMut
     // int4 blocks: half the bytes, two's complement nibbles (no excess).
     let int4 = layer.is_int4();
     let sums = twin.unwrap_or(if int4 {
-        // On RV32 the lane kernel where its sums are exact (checked once per
-        // layer), else the plain int4 kernel.
-        if cfg!(vae_kernel = "rv32") && rv32_int4::applies(x) {
-            rv32_int4::block_sums
-        } else {
-            int4::block_sums
-        }
+        int4::block_sums
     } else if cfg!(vae_kernel = "twin") {
         HOST_SUMS
     } else if cfg!(vae_kernel = "rv32") {

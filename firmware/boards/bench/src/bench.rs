@@ -84,23 +84,6 @@ fn reference_layer() -> Layer<'static> {
     }
 }
 
-/// The reference layer's weights divided by 18 and stored as int4 (RV32
-/// only: the Cortex-M boards' flash holds one reference layer).
-#[cfg(feature = "riscv-virt")]
-static REF_WEIGHTS4: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
-    env!("OUT_DIR"),
-    "/ref_weights4.bin"
-)));
-
-#[cfg(feature = "riscv-virt")]
-fn reference_layer4() -> Layer<'static> {
-    Layer {
-        weight_bits: 4,
-        weights: &REF_WEIGHTS4.0,
-        ..reference_layer()
-    }
-}
-
 fn per_mac(instructions: u64, macs: u64) -> (u64, u64) {
     let hundredths = (instructions * 100 + macs / 2) / macs.max(1);
     (hundredths / 100, hundredths % 100)
@@ -272,8 +255,6 @@ pub fn run(model: &Model<'_>) {
         layer_line(&clock, name.as_str(), layer, z);
     }
     layer_line(&clock, "", &reference_layer(), &[]);
-    #[cfg(feature = "riscv-virt")]
-    layer_line(&clock, "int4:", &reference_layer4(), &[]);
 
     let Ok(mut decoder) = Decoder::<SCRATCH>::new(model) else {
         return;
