@@ -44,6 +44,12 @@ fn figures_on_known_probabilities() {
     assert_eq!(r.confident, 0.0);
     assert!(r.requested_drawn_per_class.is_empty());
     assert!(r.inception_score > 1.0 && r.inception_score < 10.0);
+    // Its line claims no requested share (there was no request); a
+    // requested set's line does.
+    assert!(r.line().starts_with("confident 0.00%"), "{}", r.line());
+    assert!(score(&threes, Some(&asked))
+        .line()
+        .starts_with("requested drawn 10.00% (per class 0.0 0.0 0.0 100.0"));
 }
 
 /// Ten classes a classifier can tell apart even after the judge's shifts

@@ -154,10 +154,18 @@ impl Report {
             .iter()
             .map(|v| format!("{:.1}", 100.0 * v))
             .collect();
+        // Unconditional draws have no requested class: no share to print.
+        let requested = if per.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "requested drawn {:.2}% (per class {}), ",
+                100.0 * self.requested_drawn,
+                per.join(" ")
+            )
+        };
         format!(
-            "requested drawn {:.2}% (per class {}), confident {:.2}%, inception score {:.3}, within-class distance {:.4}, histogram % [{}]",
-            100.0 * self.requested_drawn,
-            if per.is_empty() { "-".into() } else { per.join(" ") },
+            "{requested}confident {:.2}%, inception score {:.3}, within-class distance {:.4}, histogram % [{}]",
             100.0 * self.confident,
             self.inception_score,
             self.within_class_distance,
