@@ -50,6 +50,7 @@ fn bad_flags_and_paths_are_errors() {
         "--prior-temperature",
     );
     fails_with(trainer().args(["judge", "--prior", "wide"]), "--prior");
+    fails_with(trainer().args(["judge", "--seeds", "0"]), "--seeds");
     for sub in ["fetch-data", "train", "eval", "sample", "export", "judge"] {
         let out = trainer().args([sub, "--help"]).output().unwrap();
         assert!(

@@ -32,7 +32,7 @@ pub use cache::{cached, fingerprint, JudgeCard};
 pub use gan_train::{gan_train, GanTrain};
 pub use net::{top, Judge, JudgeArch, Reading, EPOCHS, FEATURES};
 pub use scores::{score, score_dataset, within_class_distance, Report};
-pub use verdict::{judge_model, FidelityReport, Judged};
+pub use verdict::{judge_model, over_seeds, FidelityReport, Judged};
 
 /// A judged image: grey levels, row-major, 28 x 28.
 pub type Image = [u8];
