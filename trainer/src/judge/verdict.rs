@@ -322,10 +322,9 @@ fn spread(values: &[f64], fmt: impl Fn(f64) -> String) -> String {
     if values.is_empty() {
         return "-".into();
     }
-    let mean = values.iter().sum::<f64>() / values.len() as f64;
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{} ({}-{})", fmt(mean), fmt(lo), fmt(hi))
+    format!("{} ({}-{})", fmt(mean(values)), fmt(lo), fmt(hi))
 }
 
 /// Summary lines of several seeds' figures (`judge --seeds N`): the mean
@@ -333,18 +332,17 @@ fn spread(values: &[f64], fmt: impl Fn(f64) -> String) -> String {
 /// the Fréchet distance as a multiple of real, and GAN-train where measured.
 pub fn over_seeds(all: &[Judged]) -> String {
     let pct = |v: f64| format!("{:.2}%", 100.0 * v);
-    let of =
-        |f: &dyn Fn(&Judged) -> Option<f64>| -> Vec<f64> { all.iter().filter_map(f).collect() };
-    let requested = of(&|j| j.requested.as_ref().map(|r| r.requested_drawn));
-    let lowest = of(&|j| {
+    let of = |f: fn(&Judged) -> Option<f64>| -> Vec<f64> { all.iter().filter_map(f).collect() };
+    let requested = of(|j| j.requested.as_ref().map(|r| r.requested_drawn));
+    let lowest = of(|j| {
         j.requested
             .as_ref()
             .and_then(|r| r.requested_drawn_per_class.iter().copied().reduce(f64::min))
     });
-    let precision = of(&|j| Some(j.fidelity.unconditional.precision));
-    let recall = of(&|j| Some(j.fidelity.unconditional.recall));
-    let frechet = of(&|j| Some(j.fidelity.unconditional.frechet / j.fidelity.real.frechet));
-    let gan = of(&|j| j.gan_train.as_ref().map(|g| g.drawn));
+    let precision = of(|j| Some(j.fidelity.unconditional.precision));
+    let recall = of(|j| Some(j.fidelity.unconditional.recall));
+    let frechet = of(|j| Some(j.fidelity.unconditional.frechet / j.fidelity.real.frechet));
+    let gan = of(|j| j.gan_train.as_ref().map(|g| g.drawn));
     format!(
         "over {} seeds, mean (lowest-highest):\n  requested drawn {}, lowest class {}\n  precision (k = 3) {}; recall (k = 3) {}; Fréchet distance {} x real\n  GAN-train {}\n",
         all.len(),
