@@ -5,11 +5,12 @@
 //! offset  size  field
 //! 0       4     magic  b"VAEQ"
 //! 4       2     format version, u16 little-endian (2; 3 with a prior;
-//!               4 with a drawing section)
+//!               4 with a drawing section; 5 when a prior class's
+//!               components share one scale factor)
 //! 6       4     payload length N, u32 little-endian
 //! 10      N     payload: postcard encoding of `ModelBody`; in versions 3
-//!               and 4 followed by the postcard encoding of `Option<Prior>`;
-//!               in version 4 then by the postcard encoding of `Drawing`
+//!               to 5 followed by the postcard encoding of `Option<Prior>`;
+//!               in versions 4 and 5 then by the postcard encoding of `Drawing`
 //! 10+N    4     CRC-32 (IEEE) of the payload, u32 little-endian
 //! ```
 
@@ -17,11 +18,16 @@ use serde::{Deserialize, Serialize};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
-/// The newest format version this runtime reads and writes: 4, a version-3
-/// file followed by a [`Drawing`] section (logit gain, latent filter). A
-/// model without one is written as version 3 (with a prior) or 2, so older
-/// runtimes still read it.
-pub const FORMAT_VERSION: u16 = 4;
+/// The newest format version this runtime reads and writes: 5, the layout
+/// of version 4 in which the components of a prior class may share one
+/// scale factor ([`ClassPrior::scales`] holds a single triangle). A model
+/// without a shared factor is written as version 4 (with a drawing section),
+/// 3 (with a prior) or 2, so older runtimes still read it.
+pub const FORMAT_VERSION: u16 = 5;
+/// The format version of a model with a drawing section and no shared
+/// prior factor: a version-3 file followed by a [`Drawing`] section (logit
+/// gain, latent filter).
+pub const FORMAT_VERSION_DRAWING: u16 = 4;
 /// The format version of a model with a prior and no drawing section: a
 /// version-2 body followed by an optional latent [`Prior`].
 pub const FORMAT_VERSION_PRIOR: u16 = 3;
@@ -206,7 +212,9 @@ pub struct ClassPrior<'a> {
     /// Per component `latent_dim` i8 means, `m_i = mean / 2^a`.
     pub means: &'a [u8],
     /// Per component the lower triangle of `L`, row by row
-    /// (`latent_dim * (latent_dim + 1) / 2` i8 values, `L_ij = entry / 2^b`).
+    /// (`latent_dim * (latent_dim + 1) / 2` i8 values, `L_ij = entry / 2^b`);
+    /// from version 5 also a single triangle that every component of the
+    /// class uses with its own `b` (a shared, "tied" factor).
     pub scales: &'a [u8],
 }
 

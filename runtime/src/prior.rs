@@ -71,14 +71,25 @@ impl<'a> ClassPrior<'a> {
         self.scale_bits.len()
     }
 
+    /// Whether the components share one scale factor (version 5): more than
+    /// one component and a single triangle in [`ClassPrior::scales`].
+    pub fn shares_factor(&self) -> bool {
+        let n = self.components();
+        let dim = self.means.len().checked_div(n).unwrap_or(0);
+        let tri = dim.saturating_mul(dim.saturating_add(1)) / 2;
+        n > 1 && self.scales.len() == tri
+    }
+
     /// Weight of component `c` within the class.
     pub fn component_weight(&self, c: usize) -> u16 {
         le_u16(self.component_weights, c)
     }
 
     /// `z = m_c + L_c eps` for component `c`, in Q12, saturated to i16.
-    /// With `a`, `b` the component's mean and scale bits, row `i` of `L`
-    /// being entries `i(i+1)/2 ..= i(i+1)/2 + i` of the packed triangle:
+    /// `L_c` is the component's triangle, or the class's one triangle when
+    /// the components share it. With `a`, `b` the component's mean and
+    /// scale bits, row `i` of `L` being entries
+    /// `i(i+1)/2 ..= i(i+1)/2 + i` of the packed triangle:
     /// `z_i = sat16((mean_i << (12 - a)) + ((sum_j L_ij eps_j + 2^(b-1)) >> b))`
     /// (`b = 0`: no rounding term), `>>` flooring.
     pub fn map(&self, c: usize, eps: &[i16], dim: usize) -> Latent {
@@ -86,7 +97,12 @@ impl<'a> ClassPrior<'a> {
         let bits = u32::from(self.scale_bits.get(c).copied().unwrap_or(0)).min(31);
         let half = if bits == 0 { 0 } else { 1i32 << (bits - 1) };
         let tri = triangle_len(dim);
-        let start = c.wrapping_mul(tri);
+        // One triangle (a shared factor, or a single component) starts at 0.
+        let start = if self.scales.len() == tri {
+            0
+        } else {
+            c.wrapping_mul(tri)
+        };
         // Validation guarantees these lengths; empty slices only if not.
         let scales = self
             .scales
@@ -205,9 +221,26 @@ impl<'a> PriorView<'a> {
         (k, z)
     }
 
+    /// Whether a class's components share one scale factor (the model is
+    /// then written as format version 5).
+    pub fn shares_factor(&self) -> bool {
+        self.iter().any(|c| c.shares_factor())
+    }
+
     /// Bytes of the encoded classes (what follows the class count).
     pub fn encoded_classes(&self) -> &'a [u8] {
         self.classes
+    }
+}
+
+/// The length the `scales` of a class of `n` components must have: one
+/// triangle per component, or with `shared` (version 5) one for them all
+/// if that is what the class holds.
+fn scales_len(scales: &[u8], n: usize, tri: usize, shared: bool) -> usize {
+    if shared && scales.len() == tri {
+        tri
+    } else {
+        n.saturating_mul(tri)
     }
 }
 
@@ -248,10 +281,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(PriorView<'_>, &[u8]), ModelError> 
     Ok((view, rest))
 }
 
-/// Checks the prior section against the model's latent size.
 /// Checks a parsed prior against the model's latent size (rule 10 of
-/// `docs/model-format.md`).
-pub(crate) fn validate(prior: &PriorView<'_>, latent: usize) -> Result<(), ModelError> {
+/// `docs/model-format.md`); `shared` allows a class's components to share
+/// one triangle (version 5).
+pub(crate) fn validate(
+    prior: &PriorView<'_>,
+    latent: usize,
+    shared: bool,
+) -> Result<(), ModelError> {
     let tri = triangle_len(latent);
     let mut total = 0u32;
     for (class, c) in prior.iter().enumerate() {
@@ -270,7 +307,11 @@ pub(crate) fn validate(prior: &PriorView<'_>, latent: usize) -> Result<(), Model
             (PriorField::ComponentWeights, c.component_weights, 2 * n),
             (PriorField::MeanBits, c.mean_bits, n),
             (PriorField::Means, c.means, n * latent),
-            (PriorField::Scales, c.scales, n * tri),
+            (
+                PriorField::Scales,
+                c.scales,
+                scales_len(c.scales, n, tri, shared),
+            ),
         ];
         for (field, bytes, expected) in lengths {
             if bytes.len() != expected {

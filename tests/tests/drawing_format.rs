@@ -5,7 +5,7 @@
 //! `docs/model-format.md`).
 
 use integration_tests::{normal_latents, random_float_decoder};
-use runtime::format::{Drawing, FORMAT_VERSION, HEADER_LEN};
+use runtime::format::{Drawing, FORMAT_VERSION_DRAWING, HEADER_LEN};
 use runtime::host::quantize::{quantize, Calibration, OwnedDrawing, OwnedFilter, QuantizedModel};
 use runtime::host::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
 use runtime::{Decoder, Digit, LatentSampler, Model, ModelError, Rng};
@@ -86,7 +86,7 @@ fn encode_v4(model: &Model<'_>, prior: bool, drawing: &Drawing<'_>) -> Vec<u8> {
     }
     payload.extend(postcard::to_allocvec(drawing).unwrap());
     let mut out = b"VAEQ".to_vec();
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&FORMAT_VERSION_DRAWING.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&payload);
     out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
@@ -315,7 +315,7 @@ fn bad_filters_are_refused_by_name() {
     }
     // A version-4 header over a version-3 payload: the section is missing.
     let mut v3 = plain().to_bytes().unwrap();
-    v3[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    v3[4..6].copy_from_slice(&FORMAT_VERSION_DRAWING.to_le_bytes());
     assert_eq!(load_err(&v3), ModelError::Malformed);
     // Bytes after the drawing section.
     let mut extra = bytes.clone();

@@ -96,7 +96,7 @@ struct SpecFilter<'a> {
     layers: Vec<SpecLayer<'a>>,
 }
 
-/// A whole file, any version (2, 3 or 4).
+/// A whole file, any version (2 to 5).
 struct SpecFile<'a> {
     latent: usize,
     layers: Vec<SpecLayer<'a>>,
@@ -141,7 +141,7 @@ fn layer<'a>(r: &mut Reader<'a>) -> SpecLayer<'a> {
 fn parse_file(file: &[u8]) -> SpecFile<'_> {
     assert_eq!(&file[..4], b"VAEQ");
     let version = u16::from_le_bytes([file[4], file[5]]);
-    assert!((2..=4).contains(&version));
+    assert!((2..=5).contains(&version));
     let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
     let payload = &file[10..10 + n];
     assert_eq!(
@@ -180,11 +180,17 @@ fn parse_file(file: &[u8]) -> SpecFile<'_> {
                     scales: i8s(r.bytes()),
                 })
                 .collect();
+            // One triangle per component, or (version 5) one per class.
+            let tri = latent * (latent + 1) / 2;
+            for c in &classes {
+                let n = c.scale_bits.len();
+                assert!(c.scales.len() == n * tri || (version == 5 && c.scales.len() == tri));
+            }
             prior = Some(classes);
         }
     }
     let (mut gain, mut filter) = (256, None);
-    if version == 4 {
+    if version >= 4 {
         // Drawing { logit_gain: u16, filter: Option<LatentFilter> }.
         gain = i128::from(r.varint());
         assert!((1..=4096).contains(&gain));
@@ -341,10 +347,12 @@ fn spec_draw_class(c: &SpecClass<'_>, d: usize, rng: &mut SpecRng, t: &[u32]) ->
     let a = u32::from(c.mean_bits[comp]);
     let b = u32::from(c.scale_bits[comp]);
     let h = if b == 0 { 0 } else { 1i64 << (b - 1) };
+    // A class's one triangle (a shared factor) serves every component.
+    let at = if c.scales.len() == tri { 0 } else { comp * tri };
     (0..d)
         .map(|i| {
             let acc: i64 = (0..=i)
-                .map(|j| c.scales[comp * tri + i * (i + 1) / 2 + j] * eps[j])
+                .map(|j| c.scales[at + i * (i + 1) / 2 + j] * eps[j])
                 .sum();
             (c.means[comp * d + i] * (1 << (12 - a)) + ((acc + h) >> b)).clamp(-32768, 32767) as i16
         })
@@ -377,6 +385,18 @@ fn spec_draw_filtered(
 
 #[test]
 fn spec_prior_draws_match_runtime() {
+    check_prior_draws(false);
+}
+
+/// Version 5: classes with 3 components share their factor.
+#[test]
+fn spec_prior_draws_match_runtime_with_shared_factors() {
+    check_prior_draws(true);
+}
+
+/// A 10-class prior of 1 to 3 components per class, drawn by the spec and
+/// the runtime; with `tied` the 3-component classes share one factor.
+fn check_prior_draws(tied: bool) {
     let t = spec_table();
     assert_eq!(t[256], 25960);
     let d = 5;
@@ -394,20 +414,33 @@ fn spec_prior_draws_match_runtime() {
         .map(|k| runtime::host::quantize_prior::FloatClass {
             label: k.to_string(),
             weight: 1.0 + u(),
-            components: (0..1 + k % 3)
-                .map(|_| runtime::host::quantize_prior::FloatComponent {
-                    weight: 1.0 + u(),
-                    mean: (0..d).map(|_| 3.0 * u()).collect(),
-                    scale: (0..d * (d + 1) / 2).map(|_| 1.5 * u()).collect(),
-                })
-                .collect(),
+            components: {
+                let shared: Vec<f64> = (0..d * (d + 1) / 2).map(|_| 1.5 * u()).collect();
+                (0..1 + k % 3)
+                    .map(|_| runtime::host::quantize_prior::FloatComponent {
+                        weight: 1.0 + u(),
+                        mean: (0..d).map(|_| 3.0 * u()).collect(),
+                        scale: if tied && k % 3 == 2 {
+                            shared.clone()
+                        } else {
+                            (0..d * (d + 1) / 2).map(|_| 1.5 * u()).collect()
+                        },
+                    })
+                    .collect()
+            },
         })
         .collect();
     q.prior = runtime::host::quantize_prior::FloatPrior { classes }.quantize(d);
     let file = q.to_bytes().unwrap();
+    assert_eq!(
+        u16::from_le_bytes([file[4], file[5]]),
+        if tied { 5 } else { 3 }
+    );
     let (latent, layers, prior) = parse_v3(&file);
-    let prior = prior.expect("version 3 with a prior");
+    let prior = prior.expect("a prior");
     assert_eq!(prior.len(), 10);
+    let one = |k: usize| prior[k].scales.len() == d * (d + 1) / 2;
+    assert_eq!((one(2), one(1)), (tied, false));
     assert_eq!(prior[7].label, b"7");
     let model = Model::from_bytes(&file).unwrap();
     let mut decoder = Decoder::<16>::new(&model).unwrap();

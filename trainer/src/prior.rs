@@ -25,6 +25,11 @@ pub enum Covariance {
     Diag,
     /// The full covariance (Cholesky factor).
     Full,
+    /// One full covariance per class, shared by its components: the pooled
+    /// covariance of the class's clusters around their own means (each
+    /// component keeps its mean). The file still stores one factor per
+    /// component (format versions 3 and 4 have no shared factor).
+    Tied,
     /// N(0, I) for every class, the VAE's own prior: useful for a
     /// conditional model, whose class is in the label it is given.
     Standard,
@@ -61,6 +66,7 @@ impl PriorSpec {
         let cov = match self.covariance {
             Covariance::Diag => "diag",
             Covariance::Full => "full",
+            Covariance::Tied => "tied",
             Covariance::Standard => "standard",
         };
         format!("{cov}-k{}-t{}", self.components, self.temperature)
@@ -104,6 +110,21 @@ fn gaussian(z: &[f32], d: usize, rows: &[usize]) -> (Vec<f64>, Vec<f64>) {
         cov[i * d + i] += 1e-4;
     }
     (mean, cov)
+}
+
+/// The pooled within-cluster covariance of `clusters` (rows of `z`): each
+/// cluster's covariance around its own mean, weighted by its size.
+fn pooled(z: &[f32], d: usize, clusters: &[Vec<usize>]) -> Vec<f64> {
+    let total: usize = clusters.iter().map(Vec::len).sum();
+    let mut out = vec![0.0; d * d];
+    for members in clusters {
+        let (_, cov) = gaussian(z, d, members);
+        let share = members.len() as f64 / total.max(1) as f64;
+        for (o, c) in out.iter_mut().zip(&cov) {
+            *o += share * c;
+        }
+    }
+    out
 }
 
 /// Lower Cholesky factor of a symmetric positive-definite matrix, packed
@@ -214,8 +235,12 @@ pub fn fit(z: &[f32], labels: &[u8], d: usize, spec: &PriorSpec, seed: u64) -> R
             Covariance::Standard => vec![rows.clone()],
             _ => kmeans(z, d, &rows, spec.components, &mut rng),
         };
+        let tied = (spec.covariance == Covariance::Tied).then(|| pooled(z, d, &clusters));
         for members in clusters {
             let (mut mean, mut cov) = gaussian(z, d, &members);
+            if let Some(tied) = &tied {
+                cov.clone_from(tied);
+            }
             if spec.covariance == Covariance::Standard {
                 mean = vec![0.0; d];
                 cov = (0..d * d)
@@ -276,4 +301,55 @@ pub fn condition(prior: FloatPrior, d: usize, classes: usize) -> Result<FloatPri
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Two classes in 2-d, each two tight blobs 10 apart along x, with
+    /// uniform noise of half-width 1 (variance 1/3) on both axes.
+    fn blobs() -> (Vec<f32>, Vec<u8>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let (mut z, mut labels) = (Vec::new(), Vec::new());
+        for label in 0..2u8 {
+            for i in 0..400 {
+                let centre = if i % 2 == 0 { -5.0 } else { 5.0 };
+                z.push(centre + rng.gen_range(-1.0..1.0f32));
+                z.push(f32::from(label) * 20.0 + rng.gen_range(-1.0..1.0f32));
+                labels.push(label);
+            }
+        }
+        (z, labels)
+    }
+
+    #[test]
+    fn tied_components_share_the_within_cluster_factor() {
+        let (z, labels) = blobs();
+        let spec = |covariance, components| PriorSpec {
+            components,
+            covariance,
+            temperature: 1.0,
+        };
+        let tied = fit(&z, &labels, 2, &spec(Covariance::Tied, 2), 1).unwrap();
+        let full = fit(&z, &labels, 2, &spec(Covariance::Full, 1), 1).unwrap();
+        for (t, f) in tied.classes.iter().zip(&full.classes) {
+            assert_eq!(t.components.len(), 2);
+            let [a, b] = [&t.components[0], &t.components[1]];
+            assert_eq!(a.scale, b.scale, "class {}: one factor", t.label);
+            assert!(
+                (a.mean[0] - b.mean[0]).abs() > 9.0,
+                "the blobs are the means"
+            );
+            // Within a blob x varies by 1/3; across the class by 25 + 1/3.
+            let x_var = a.scale[0] * a.scale[0];
+            assert!((x_var - 1.0 / 3.0).abs() < 0.05, "tied x variance {x_var}");
+            let class_var = f.components[0].scale[0].powi(2);
+            assert!(
+                class_var > 20.0,
+                "one Gaussian spans both blobs: {class_var}"
+            );
+        }
+    }
 }

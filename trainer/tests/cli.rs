@@ -232,4 +232,38 @@ fn export_end_to_end_on_synthetic_data() {
         std::fs::read(models.join("dec4x16.postcard")).unwrap(),
         bytes
     );
+    // A tied prior from the same checkpoint: components sharing their
+    // class's factor, stored once (format version 5).
+    let tied_dir = root.path().join("tied");
+    let out = trainer()
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["export", "--arch", "dec:4-16", "--epochs", "2"])
+        .args([
+            "--iw-samples",
+            "3",
+            "--batch",
+            "64",
+            "--filter-latents",
+            "300",
+        ])
+        .args(["--prior", "tied", "--prior-components", "2"])
+        .arg("--run-dir")
+        .arg(&run)
+        .arg("--models-dir")
+        .arg(&tied_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tied = std::fs::read(tied_dir.join("dec4x16.postcard")).unwrap();
+    let tied = runtime::Model::from_bytes(&tied).unwrap();
+    assert_eq!(tied.format_version(), 5);
+    let prior = tied.prior().unwrap();
+    assert!(prior
+        .iter()
+        .any(|c| c.components() == 2 && c.shares_factor()));
 }

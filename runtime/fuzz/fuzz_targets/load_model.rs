@@ -1,9 +1,10 @@
 //! Fuzzes the model loader and, for accepted models, the decoder.
 //!
-//! Inputs are used four times: as a raw file, and as a payload wrapped in
+//! Inputs are used five times: as a raw file, and as a payload wrapped in
 //! a valid header and CRC of version 2, of version 3 (body + optional
-//! prior) and of version 4 (then the drawing section: gain, latent filter),
-//! so the fuzzer also explores the postcard body, the prior and drawing
+//! prior), of version 4 (then the drawing section: gain, latent filter) and
+//! of version 5 (the same layout; a prior class may share one factor), so
+//! the fuzzer also explores the postcard body, the prior and drawing
 //! sections and the validator instead of stopping at the checksum. Accepted
 //! models draw latents unconditionally and for every class (the prior's
 //! integer map and the filter's redraws, whose count must stay within
@@ -55,5 +56,6 @@ fuzz_target!(|data: &[u8]| {
     exercise(data);
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_NO_PRIOR));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_PRIOR));
+    exercise(&wrapped(data, runtime::format::FORMAT_VERSION_DRAWING));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION));
 });

@@ -20,8 +20,8 @@ mod write;
 pub use write::WriteError;
 
 use crate::format::{
-    Drawing, LatentFilter, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR,
-    FORMAT_VERSION_PRIOR, LOGIT_GAIN_ONE,
+    Drawing, LatentFilter, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
+    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, LOGIT_GAIN_ONE,
 };
 use crate::prior::PriorView;
 
@@ -65,11 +65,14 @@ impl<'a> Model<'a> {
         self.drawing.as_ref().and_then(|d| d.filter.as_ref())
     }
 
-    /// The format version this model is written as: 4 with a drawing
-    /// section, else 3 with a prior, else 2.
+    /// The format version this model is written as: 5 when a prior class's
+    /// components share one scale factor, else 4 with a drawing section,
+    /// else 3 with a prior, else 2.
     pub fn format_version(&self) -> u16 {
-        if self.drawing.is_some() {
+        if self.prior.as_ref().is_some_and(PriorView::shares_factor) {
             FORMAT_VERSION
+        } else if self.drawing.is_some() {
+            FORMAT_VERSION_DRAWING
         } else if self.prior.is_some() {
             FORMAT_VERSION_PRIOR
         } else {

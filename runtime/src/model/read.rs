@@ -4,8 +4,8 @@
 use crate::crc32::crc32;
 use crate::error::ModelError;
 use crate::format::{
-    take_canonical, Drawing, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_NO_PRIOR,
-    FORMAT_VERSION_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
+    take_canonical, Drawing, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
+    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
 };
 #[cfg(doc)]
 use crate::format::{Activation, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM};
@@ -82,7 +82,7 @@ impl<'a> Model<'a> {
             return Err(ModelError::CrcMismatch { stored, computed });
         }
         let (body, rest) = take_canonical::<ModelBody<'a>>(payload).ok_or(ModelError::Malformed)?;
-        // Versions 3 and 4 append the optional prior section after the
+        // Versions 3 to 5 append the optional prior section after the
         // body: a tag byte (0 none, 1 some), then the prior, kept in place.
         let (prior, rest) = match (version >= FORMAT_VERSION_PRIOR, rest.split_first()) {
             (false, _) => (None, rest),
@@ -93,8 +93,8 @@ impl<'a> Model<'a> {
             }
             (true, _) => return Err(ModelError::Malformed),
         };
-        // Version 4 then has the drawing section.
-        let (drawing, rest) = if version == FORMAT_VERSION {
+        // Versions 4 and 5 then have the drawing section.
+        let (drawing, rest) = if version >= FORMAT_VERSION_DRAWING {
             let (d, tail) = take_canonical::<Drawing<'a>>(rest).ok_or(ModelError::Malformed)?;
             (Some(d), tail)
         } else {
@@ -113,18 +113,20 @@ impl<'a> Model<'a> {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
-        Self::checked(body, prior, drawing)
+        Self::checked(body, prior, drawing, version >= FORMAT_VERSION)
     }
 
     /// Rules 5 to 11 of `docs/model-format.md`, in that order.
+    /// `shared` allows prior classes with one shared factor (version 5).
     fn checked(
         body: ModelBody<'a>,
         prior: Option<PriorView<'a>>,
         drawing: Option<Drawing<'a>>,
+        shared: bool,
     ) -> Result<Self, ModelError> {
         validate(&body)?;
         if let Some(view) = &prior {
-            crate::prior::validate(view, usize::from(body.latent_dim))?;
+            crate::prior::validate(view, usize::from(body.latent_dim), shared)?;
         }
         if let Some(d) = &drawing {
             validate_drawing(d, &body, prior.as_ref().map(PriorView::classes))?;
@@ -176,6 +178,6 @@ impl<'a> Model<'a> {
                 Some(view)
             }
         };
-        Self::checked(body, prior, drawing)
+        Self::checked(body, prior, drawing, true)
     }
 }

@@ -4,9 +4,20 @@
 use serde::Serialize;
 
 use crate::crc32::crc32;
-use crate::format::{varint_len, Drawing, Layer, ModelBody, HEADER_LEN, MAGIC, TRAILER_LEN};
+use crate::format::{
+    varint_len, Drawing, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, LOGIT_GAIN_ONE, MAGIC,
+    TRAILER_LEN,
+};
 
 use super::Model;
+
+/// The drawing section a version-5 file without one is written with (its
+/// layout always has the section): gain 1, no filter, which draws as no
+/// section does.
+static NEUTRAL_DRAWING: Drawing<'static> = Drawing {
+    logit_gain: LOGIT_GAIN_ONE,
+    filter: None,
+};
 
 /// Why a model could not be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +35,16 @@ impl core::fmt::Display for WriteError {
 impl core::error::Error for WriteError {}
 
 impl Model<'_> {
+    /// The drawing section as written: the model's, or for a version-5
+    /// model without one the neutral section.
+    fn written_drawing(&self) -> Option<&Drawing<'_>> {
+        match &self.drawing {
+            Some(d) => Some(d),
+            None if self.format_version() == FORMAT_VERSION => Some(&NEUTRAL_DRAWING),
+            None => None,
+        }
+    }
+
     /// Length of the encoded file in bytes.
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         let mut payload = postcard::experimental::serialized_size(&self.body)
@@ -31,7 +52,7 @@ impl Model<'_> {
         if self.prior.is_some() || self.drawing.is_some() {
             payload = payload.saturating_add(prior_section_len(self.prior.as_ref()));
         }
-        if let Some(d) = &self.drawing {
+        if let Some(d) = self.written_drawing() {
             payload = payload.saturating_add(
                 postcard::experimental::serialized_size(d)
                     .map_err(|_| WriteError::BufferTooSmall)?,
@@ -70,7 +91,7 @@ impl Model<'_> {
                 payload_len = payload_len.saturating_add(n).saturating_add(classes.len());
             }
         }
-        if let Some(d) = &self.drawing {
+        if let Some(d) = self.written_drawing() {
             let tail = rest
                 .get_mut(payload_len..)
                 .ok_or(WriteError::BufferTooSmall)?;
@@ -110,7 +131,7 @@ impl Model<'_> {
     }
 }
 
-/// Bytes of the prior section (versions 3 and 4): its tag, and with a
+/// Bytes of the prior section (versions 3 to 5): its tag, and with a
 /// prior the class count and the classes.
 pub(crate) fn prior_section_len(prior: Option<&crate::PriorView<'_>>) -> usize {
     prior.map_or(1, |p| {

@@ -92,8 +92,10 @@ fn parse_prior(s: &str) -> Result<PriorKind, String> {
 pub(crate) struct PriorOpts {
     /// Latent prior written into the model (format version 3): a Gaussian
     /// mixture per class fitted to the encoder means with `diag` or `full`
-    /// covariance, `standard` (N(0, I) for every class, for a conditional
-    /// model), or `none` (the device draws from N(0, I); format version 2).
+    /// covariance per component, `tied` (one full covariance per class
+    /// shared by its components; with `--prior-components` above 1),
+    /// `standard` (N(0, I) for every class, for a conditional model), or
+    /// `none` (the device draws from N(0, I); format version 2).
     #[arg(long, default_value = "full", value_parser = parse_prior)]
     pub(super) prior: PriorKind,
     /// Gaussian components per class (k-means clusters).
