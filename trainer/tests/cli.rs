@@ -66,7 +66,9 @@ fn export_end_to_end_on_synthetic_data() {
     let data = root.path().join("data");
     common::write_idx_dir(&data, &common::synthetic(256, 5), &common::synthetic(40, 6));
     let (run, models) = (root.path().join("run"), root.path().join("models"));
-    let export = || {
+    // `export` into `dir`, with `extra` flags, from the run's checkpoint
+    // (trained by the first call).
+    let export_to = |dir: &std::path::Path, extra: &[&str]| {
         trainer()
             .arg("--data-dir")
             .arg(&data)
@@ -83,13 +85,15 @@ fn export_end_to_end_on_synthetic_data() {
                 "--filter-latents",
                 "300",
             ])
+            .args(extra)
             .arg("--run-dir")
             .arg(&run)
             .arg("--models-dir")
-            .arg(&models)
+            .arg(dir)
             .output()
             .unwrap()
     };
+    let export = || export_to(&models, &[]);
     let out = export();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -235,25 +239,7 @@ fn export_end_to_end_on_synthetic_data() {
     // A tied prior from the same checkpoint: components sharing their
     // class's factor, stored once (format version 5).
     let tied_dir = root.path().join("tied");
-    let out = trainer()
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["export", "--arch", "dec:4-16", "--epochs", "2"])
-        .args([
-            "--iw-samples",
-            "3",
-            "--batch",
-            "64",
-            "--filter-latents",
-            "300",
-        ])
-        .args(["--prior", "tied", "--prior-components", "2"])
-        .arg("--run-dir")
-        .arg(&run)
-        .arg("--models-dir")
-        .arg(&tied_dir)
-        .output()
-        .unwrap();
+    let out = export_to(&tied_dir, &["--prior", "tied", "--prior-components", "2"]);
     assert!(
         out.status.success(),
         "{}",
