@@ -1,6 +1,7 @@
 //! The learned latent prior of a version-3 model: per class, a mixture of
 //! Gaussians `N(m, L L^T)`, and the integer map from `eps ~ N(0, I)` to
-//! `z = m + L eps` that draws from it.
+//! `z = m + L eps` that draws from it. From version 5 a class's components
+//! may share one `L` (stored once).
 //!
 //! The sampler still draws `eps` from N(0, I) with the seeded PRNG (the
 //! reparameterization stays); the prior only moves and shapes it. Every

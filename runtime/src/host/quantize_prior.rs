@@ -1,5 +1,6 @@
 //! Host-side (`std` feature): the float latent prior a trainer fits, and its
-//! conversion to the integer prior section of a version-3 model file.
+//! conversion to the integer prior section of a model file (version 3 and
+//! later).
 #![allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
 
 use std::string::String;
@@ -92,8 +93,9 @@ impl FloatPrior {
     /// largest is 65,535; each component's means and `L` as i8 with the most
     /// fractional bits that keep every entry in `[-127, 127]` (halves away
     /// from zero). A class whose components round to the same `L` (a tied
-    /// covariance) stores it once, which makes the file version 5. `None` if it has more classes than the format allows, a
-    /// component of the wrong size, or a non-finite value.
+    /// covariance) stores it once, which makes the file version 5. `None`
+    /// if it has more classes than the format allows, a component of the
+    /// wrong size, or a non-finite value.
     pub fn quantize(&self, latent_dim: usize) -> Option<OwnedPrior> {
         if self.classes.is_empty() || self.classes.len() > MAX_CLASSES {
             return None;
