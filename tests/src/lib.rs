@@ -62,12 +62,18 @@ pub fn normal_latents(seed: u64, n: usize, dim: usize) -> Vec<Vec<f32>> {
 /// header with `version`, postcard payload, CRC-32 trailer.
 pub fn encode_unchecked(body: &runtime::format::ModelBody<'_>, version: u16) -> Vec<u8> {
     let payload = postcard::to_allocvec(body).expect("postcard encodes any body");
+    wrap_payload(&payload, version)
+}
+
+/// A file of `payload` without validating it: header with `version`, the
+/// payload, CRC-32 trailer.
+pub fn wrap_payload(payload: &[u8], version: u16) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 14);
     out.extend_from_slice(&runtime::format::MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&runtime::crc32::crc32(payload).to_le_bytes());
     out
 }
 

@@ -4,7 +4,7 @@
 //! versions refuse a shared factor with a typed error, and the fuzzer's
 //! version-5 seed stays in step (section 2a of `docs/model-format.md`).
 
-use integration_tests::{normal_latents, random_float_decoder};
+use integration_tests::{normal_latents, random_float_decoder, wrap_payload};
 use runtime::format::{
     ClassPrior, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_DRAWING, FORMAT_VERSION_PRIOR,
     HEADER_LEN, LOGIT_GAIN_ONE,
@@ -102,12 +102,7 @@ fn encode(
         d.align_weights(HEADER_LEN + payload.len());
         payload.extend(postcard::to_allocvec(&d).unwrap());
     }
-    let mut out = b"VAEQ".to_vec();
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&runtime::crc32::crc32(&payload).to_le_bytes());
-    out
+    wrap_payload(&payload, version)
 }
 
 /// The prior section of a loaded model, decoded back into the format type.
