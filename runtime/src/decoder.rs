@@ -1,8 +1,8 @@
 //! The integer decoder: latent in, logits or grey pixels out.
 
 use crate::error::DecodeError;
-use crate::format::Layer;
 use crate::format::MAX_LATENT_DIM;
+use crate::format::{Layer, PixelMask};
 use crate::image::GrayImage;
 use crate::kernels::{dense, logit_q8, relu_u8};
 use crate::latent::Latent;
@@ -68,27 +68,35 @@ impl<'m, const W: usize> Decoder<'m, W> {
         image: &mut GrayImage<IW, IH>,
     ) -> Result<(), DecodeError> {
         let gain = self.model.logit_gain();
-        self.run(latent.as_q12(), image.pixels_mut(), |v| {
-            grey_of_logit(gained_logit(logit_q8(v), gain))
-        })
+        let grey = |logit: i16| grey_of_logit(gained_logit(logit, gain));
+        self.run(
+            latent.as_q12(),
+            image.pixels_mut(),
+            |v| grey(logit_q8(v)),
+            grey,
+        )
     }
 
     /// Decodes `latent` to Bernoulli logits in Q8 (`logit * 256`, saturated),
-    /// one per pixel, row-major: what the host uses to score the quantized model.
+    /// one per pixel, row-major: what the host uses to score the quantized
+    /// model. Pixels outside the model's pixel mask get its background logit.
     pub fn decode_logits(
         &mut self,
         latent: &Latent,
         logits: &mut [i16],
     ) -> Result<(), DecodeError> {
-        self.run(latent.as_q12(), logits, logit_q8)
+        self.run(latent.as_q12(), logits, logit_q8, |l| l)
     }
 
-    /// Runs every layer; `last` turns the last layer's requantized values into outputs.
-    fn run<O>(
+    /// Runs every layer; `last` turns the last layer's requantized values
+    /// into outputs, `outside` a Q8 logit into the output of a pixel the
+    /// pixel mask leaves out (the mask's background).
+    fn run<O: Copy>(
         &mut self,
         latent: &[i16],
         out: &mut [O],
         last: impl Fn(i32) -> O,
+        outside: impl Fn(i16) -> O,
     ) -> Result<(), DecodeError> {
         let model = self.model;
         if latent.len() != model.latent_dim() {
@@ -103,6 +111,7 @@ impl<'m, const W: usize> Decoder<'m, W> {
                 found: out.len(),
             });
         }
+        let mask = model.pixel_mask();
         // The latent, zero-padded to a multiple of 4 inputs.
         let mut z = Scratch([0i16; MAX_LATENT_DIM]);
         for (d, &s) in z.0.iter_mut().zip(latent) {
@@ -113,7 +122,7 @@ impl<'m, const W: usize> Decoder<'m, W> {
             return Ok(()); // unreachable for a validated model
         };
         let Some((first, rest)) = hidden.split_first() else {
-            dense(final_layer, z, out, last);
+            last_layer(final_layer, z, out, mask, last, outside);
             return Ok(());
         };
         let (mut src, mut dst) = (&mut self.ping.0, &mut self.pong.0);
@@ -130,8 +139,69 @@ impl<'m, const W: usize> Decoder<'m, W> {
             needed: width,
             capacity: W,
         })?;
-        dense(final_layer, input, out, last);
+        last_layer(final_layer, input, out, mask, last, outside);
         Ok(())
+    }
+}
+
+/// Runs the last layer into `out`: every pixel without a mask; with one,
+/// the computed pixels (through [`Computed`]) after every pixel got the
+/// background. Two calls, so that a model without a mask writes its plain
+/// slice as fast as before masks existed.
+fn last_layer<O: Copy>(
+    layer: &Layer<'_>,
+    input: &[i16],
+    out: &mut [O],
+    mask: Option<&PixelMask<'_>>,
+    last: impl Fn(i32) -> O,
+    outside: impl Fn(i16) -> O,
+) {
+    match mask {
+        None => dense(layer, input, out, last),
+        Some(m) => {
+            out.fill(outside(m.background));
+            dense(layer, input, Computed::new(out, m.bits), last);
+        }
+    }
+}
+
+/// The places of the computed pixels of a masked image, in pixel order:
+/// those whose mask bit is set, read one byte at a time, least significant
+/// bit first.
+struct Computed<'o, 'm, O> {
+    pixels: core::slice::IterMut<'o, O>,
+    bits: core::slice::Iter<'m, u8>,
+    /// The current byte's unread bits above a marker bit: bit 0 is the
+    /// next pixel's; the value 1 (the marker alone) means "read a byte".
+    word: u32,
+}
+
+impl<'o, 'm, O> Computed<'o, 'm, O> {
+    fn new(out: &'o mut [O], bits: &'m [u8]) -> Self {
+        Computed {
+            pixels: out.iter_mut(),
+            bits: bits.iter(),
+            word: 1,
+        }
+    }
+}
+
+impl<'o, O> Iterator for Computed<'o, '_, O> {
+    type Item = &'o mut O;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'o mut O> {
+        loop {
+            let pixel = self.pixels.next()?;
+            if self.word == 1 {
+                self.word = u32::from(self.bits.next().copied().unwrap_or(0)) | 0x100;
+            }
+            let computed = self.word & 1 == 1;
+            self.word >>= 1;
+            if computed {
+                return Some(pixel);
+            }
+        }
     }
 }
 

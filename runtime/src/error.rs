@@ -113,7 +113,8 @@ pub enum ModelError {
         /// Input size recorded for the layer.
         found: usize,
     },
-    /// The last layer's output count differs from the image's pixel count.
+    /// The last layer's output count differs from the image's pixel count
+    /// (or, in version 6, from the pixel mask's count of computed pixels).
     OutputSizeMismatch {
         /// Logits the last layer produces.
         logits: usize,
@@ -249,6 +250,15 @@ pub enum ModelError {
         /// Outputs of the filter's last layer.
         found: usize,
     },
+    /// The pixel mask (version 6) is not `ceil(width * height / 8)` bytes.
+    MaskLength {
+        /// Bytes implied by the image size.
+        expected: usize,
+        /// Bytes in the file.
+        found: usize,
+    },
+    /// The pixel mask sets a bit after the image's last pixel.
+    MaskPadding,
 }
 
 impl fmt::Display for ModelError {
@@ -394,6 +404,13 @@ impl fmt::Display for ModelError {
                 f,
                 "latent filter gives {found} class logits, the prior has {classes} classes"
             ),
+            ModelError::MaskLength { expected, found } => write!(
+                f,
+                "pixel mask has {found} bytes, the image needs {expected}"
+            ),
+            ModelError::MaskPadding => {
+                write!(f, "pixel mask sets a bit after the image's last pixel")
+            }
         }
     }
 }

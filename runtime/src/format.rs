@@ -6,11 +6,12 @@
 //! 0       4     magic  b"VAEQ"
 //! 4       2     format version, u16 little-endian (2; 3 with a prior;
 //!               4 with a drawing section; 5 when a prior class's
-//!               components share one scale factor)
+//!               components share one scale factor; 6 with a pixel mask)
 //! 6       4     payload length N, u32 little-endian
 //! 10      N     payload: postcard encoding of `ModelBody`; in versions 3
-//!               to 5 followed by the postcard encoding of `Option<Prior>`;
-//!               in versions 4 and 5 then by the postcard encoding of `Drawing`
+//!               to 6 followed by the postcard encoding of `Option<Prior>`;
+//!               in versions 4 to 6 then by the postcard encoding of
+//!               `Drawing`; in version 6 then by that of `PixelMask`
 //! 10+N    4     CRC-32 (IEEE) of the payload, u32 little-endian
 //! ```
 
@@ -18,12 +19,16 @@ use serde::{Deserialize, Serialize};
 
 /// First four bytes of every model file.
 pub const MAGIC: [u8; 4] = *b"VAEQ";
-/// The newest format version this runtime reads and writes: 5, the layout
-/// of version 4 in which the components of a prior class may share one
-/// scale factor ([`ClassPrior::scales`] holds a single triangle). A model
-/// without a shared factor is written as version 4 (with a drawing section),
-/// 3 (with a prior) or 2, so older runtimes still read it.
-pub const FORMAT_VERSION: u16 = 5;
+/// The newest format version this runtime reads and writes: 6, the layout
+/// of version 5 followed by a [`PixelMask`] (the decoder computes only the
+/// pixels the mask names). A model without a mask is written as version 5
+/// (a shared prior factor), 4 (a drawing section), 3 (a prior) or 2, so
+/// older runtimes still read it.
+pub const FORMAT_VERSION: u16 = 6;
+/// The format version of a model whose prior classes may share one scale
+/// factor ([`ClassPrior::scales`] holds a single triangle) and that has no
+/// pixel mask: the layout of version 4.
+pub const FORMAT_VERSION_SHARED: u16 = 5;
 /// The format version of a model with a drawing section and no shared
 /// prior factor: a version-3 file followed by a [`Drawing`] section (logit
 /// gain, latent filter).
@@ -263,4 +268,40 @@ pub struct LatentFilter<'a> {
     /// (code size on a device).
     #[serde(borrow)]
     pub layers: heapless::Vec<Layer<'a>, MAX_LAYERS>,
+}
+
+/// The pixel mask of a version-6 file: which pixels the decoder's last layer
+/// computes. The last layer has one output per set bit, in row-major pixel
+/// order; every other pixel takes the constant logit `background`. Pixels
+/// that real digits never reach (MNIST's corners and edges) then cost no
+/// weights and no multiply-accumulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PixelMask<'a> {
+    /// The Q8 logit of every pixel outside the mask (what scoring uses;
+    /// drawn through the logit gain and the grey-level table as any logit).
+    pub background: i16,
+    /// `ceil(width * height / 8)` bytes: pixel `p` (row-major) is computed
+    /// when bit `p % 8` (least significant first) of byte `p / 8` is set;
+    /// the bits after the last pixel are zero.
+    pub bits: &'a [u8],
+}
+
+impl PixelMask<'_> {
+    /// Whether pixel `p` is computed (false past the mask's end).
+    #[inline]
+    pub fn contains(&self, p: usize) -> bool {
+        self.bits
+            .get(p / 8)
+            .is_some_and(|&b| (b >> (p % 8)) & 1 == 1)
+    }
+
+    /// Number of computed pixels (set bits).
+    pub fn count(&self) -> usize {
+        self.bits.iter().map(|b| b.count_ones() as usize).sum()
+    }
+
+    /// Bytes of the mask for an image of `pixels` pixels.
+    pub const fn len_for(pixels: usize) -> usize {
+        pixels.div_ceil(8)
+    }
 }

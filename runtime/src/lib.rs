@@ -89,7 +89,7 @@ pub use aligned::Aligned;
 pub use decoder::Decoder;
 pub use draw::{FromGrey, ImageView};
 pub use error::{DecodeError, Field, ModelError, PriorField};
-pub use format::{ClassPrior, Drawing, LatentFilter, Prior};
+pub use format::{ClassPrior, Drawing, LatentFilter, PixelMask, Prior};
 pub use image::{Digit, GrayImage};
 pub use latent::{Latent, LatentSampler};
 pub use model::{Model, WriteError};

@@ -6,8 +6,8 @@
 
 use integration_tests::{normal_latents, random_float_decoder, wrap_payload};
 use runtime::format::{
-    ClassPrior, ModelBody, Prior, FORMAT_VERSION, FORMAT_VERSION_DRAWING, FORMAT_VERSION_PRIOR,
-    HEADER_LEN, LOGIT_GAIN_ONE,
+    ClassPrior, ModelBody, Prior, FORMAT_VERSION_DRAWING, FORMAT_VERSION_PRIOR,
+    FORMAT_VERSION_SHARED, HEADER_LEN, LOGIT_GAIN_ONE,
 };
 use runtime::host::quantize::{quantize, Calibration, OwnedDrawing, OwnedFilter, QuantizedModel};
 use runtime::host::quantize_prior::{FloatClass, FloatComponent, FloatPrior};
@@ -118,7 +118,7 @@ fn a_tied_prior_is_stored_once_and_draws_as_if_repeated() {
     let q = tied_model(Some(drawing()));
     let bytes = q.to_bytes().unwrap();
     let shared = Model::from_bytes(&bytes).unwrap();
-    assert_eq!(shared.format_version(), FORMAT_VERSION);
+    assert_eq!(shared.format_version(), FORMAT_VERSION_SHARED);
     let prior = prior_of(&shared);
     for c in &prior.classes {
         assert_eq!(
@@ -172,7 +172,7 @@ fn earlier_versions_refuse_a_shared_factor() {
     let doubled = prior.classes[1].scales.repeat(2);
     let mut two = prior.clone();
     two.classes[1].scales = &doubled;
-    let v5 = encode(FORMAT_VERSION, model.body(), &two, Some(&drawing));
+    let v5 = encode(FORMAT_VERSION_SHARED, model.body(), &two, Some(&drawing));
     assert_eq!(
         Model::from_bytes(&v5).unwrap_err(),
         ModelError::PriorLength {
@@ -211,7 +211,10 @@ fn earlier_versions_refuse_a_shared_factor() {
 fn a_shared_factor_without_a_drawing_section_writes_a_neutral_one() {
     let q = tied_model(None);
     let bytes = q.to_bytes().unwrap();
-    assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), FORMAT_VERSION);
+    assert_eq!(
+        u16::from_le_bytes([bytes[4], bytes[5]]),
+        FORMAT_VERSION_SHARED
+    );
     let model = Model::from_bytes(&bytes).unwrap();
     let d = model.drawing().expect("a version-5 file has the section");
     assert_eq!((d.logit_gain, d.filter.is_none()), (LOGIT_GAIN_ONE, true));
@@ -226,23 +229,38 @@ fn a_shared_factor_without_a_drawing_section_writes_a_neutral_one() {
     assert_eq!(model.logit_gain(), plain.logit_gain());
 }
 
-/// The fuzzer's version-5 seed (`runtime/fuzz/seeds/tied.*`): the 4 x 4
-/// model with its tied prior, gain and filter, under 1,024 bytes so that
-/// `-max_len=1024` runs reach it. `UPDATE_SEEDS=1` rewrites it.
+/// The fuzzer's version-5 and 6 seeds (`runtime/fuzz/seeds/tied.*`,
+/// `masked.*`): the 4 x 4 model with its tied prior, gain and filter, and
+/// the same with a pixel mask keeping 10 of its 16 pixels, under 1,024 bytes
+/// so that `-max_len=1024` runs reach them. `UPDATE_SEEDS=1` rewrites them.
 #[test]
-fn fuzz_seeds_hold_a_version_5_model() {
+fn fuzz_seeds_hold_version_5_and_6_models() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/fuzz/seeds");
-    let bytes = tied_model(Some(drawing())).to_bytes().unwrap();
-    let payload = &bytes[HEADER_LEN..bytes.len() - 4];
-    if std::env::var("UPDATE_SEEDS").is_ok_and(|v| v == "1") {
-        std::fs::write(dir.join("tied.model"), &bytes).unwrap();
-        std::fs::write(dir.join("tied.payload"), payload).unwrap();
+    let mut masked = tied_model(Some(drawing()));
+    let keep: Vec<bool> = (0..16).map(|p| p % 3 != 1).collect();
+    masked.keep_pixels(&keep, -1_500).unwrap();
+    for (name, q, version) in [
+        ("tied", tied_model(Some(drawing())), FORMAT_VERSION_SHARED),
+        ("masked", masked, FORMAT_VERSION_SHARED + 1),
+    ] {
+        let bytes = q.to_bytes().unwrap();
+        let payload = &bytes[HEADER_LEN..bytes.len() - 4];
+        let (model_file, payload_file) = (
+            dir.join(format!("{name}.model")),
+            dir.join(format!("{name}.payload")),
+        );
+        if std::env::var("UPDATE_SEEDS").is_ok_and(|v| v == "1") {
+            std::fs::write(&model_file, &bytes).unwrap();
+            std::fs::write(&payload_file, payload).unwrap();
+        }
+        assert_eq!(std::fs::read(model_file).unwrap(), bytes, "{name}");
+        assert_eq!(std::fs::read(payload_file).unwrap(), payload, "{name}");
+        let model = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(model.format_version(), version, "{name}");
+        assert!(
+            bytes.len() < 1024,
+            "the {name} seed is {} bytes",
+            bytes.len()
+        );
     }
-    assert_eq!(std::fs::read(dir.join("tied.model")).unwrap(), bytes);
-    assert_eq!(std::fs::read(dir.join("tied.payload")).unwrap(), payload);
-    assert_eq!(
-        Model::from_bytes(&bytes).unwrap().format_version(),
-        FORMAT_VERSION
-    );
-    assert!(bytes.len() < 1024, "the seed is {} bytes", bytes.len());
 }

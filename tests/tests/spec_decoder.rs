@@ -96,14 +96,18 @@ struct SpecFilter<'a> {
     layers: Vec<SpecLayer<'a>>,
 }
 
-/// A whole file, any version (2 to 5).
+/// A whole file, any version (2 to 6).
 struct SpecFile<'a> {
     latent: usize,
+    /// `image_width * image_height`.
+    pixels: usize,
     layers: Vec<SpecLayer<'a>>,
     prior: Option<Vec<SpecClass<'a>>>,
     /// Q8; 256 when the file has no drawing section.
     gain: i128,
     filter: Option<SpecFilter<'a>>,
+    /// Version 6: the background logit (Q8) and the mask's bits.
+    mask: Option<(i128, &'a [u8])>,
 }
 
 /// One `Layer` (section 2), its weights' file alignment checked.
@@ -141,7 +145,7 @@ fn layer<'a>(r: &mut Reader<'a>) -> SpecLayer<'a> {
 fn parse_file(file: &[u8]) -> SpecFile<'_> {
     assert_eq!(&file[..4], b"VAEQ");
     let version = u16::from_le_bytes([file[4], file[5]]);
-    assert!((2..=5).contains(&version));
+    assert!((2..=6).contains(&version));
     let n = u32::from_le_bytes(file[6..10].try_into().unwrap()) as usize;
     let payload = &file[10..10 + n];
     assert_eq!(
@@ -154,9 +158,9 @@ fn parse_file(file: &[u8]) -> SpecFile<'_> {
     };
     let _name = r.bytes();
     let latent = r.varint() as usize;
-    let (_w, _h) = (r.varint(), r.varint());
+    let pixels = (r.varint() * r.varint()) as usize;
     let count = r.varint();
-    let layers = (0..count).map(|_| layer(&mut r)).collect();
+    let layers: Vec<SpecLayer<'_>> = (0..count).map(|_| layer(&mut r)).collect();
     let mut prior = None;
     if version >= 3 {
         // Option<Prior>: 0x00 none, 0x01 then the prior.
@@ -180,11 +184,11 @@ fn parse_file(file: &[u8]) -> SpecFile<'_> {
                     scales: i8s(r.bytes()),
                 })
                 .collect();
-            // One triangle per component, or (version 5) one per class.
+            // One triangle per component, or (versions 5, 6) one per class.
             let tri = latent * (latent + 1) / 2;
             for c in &classes {
                 let n = c.scale_bits.len();
-                assert!(c.scales.len() == n * tri || (version == 5 && c.scales.len() == tri));
+                assert!(c.scales.len() == n * tri || (version >= 5 && c.scales.len() == tri));
             }
             prior = Some(classes);
         }
@@ -217,14 +221,52 @@ fn parse_file(file: &[u8]) -> SpecFile<'_> {
             });
         }
     }
+    let mut mask = None;
+    if version >= 6 {
+        // PixelMask { background: i16 (zigzag), bits: bytes }.
+        let z = r.varint() as i128;
+        let background = if z % 2 == 0 { z / 2 } else { -(z + 1) / 2 };
+        let bits = r.bytes();
+        assert_eq!(bits.len(), pixels.div_ceil(8));
+        let set: usize = bits.iter().map(|b| b.count_ones() as usize).sum();
+        let last: &SpecLayer<'_> = layers.last().unwrap();
+        assert_eq!(set, last.outputs);
+        mask = Some((background, bits));
+    }
     assert_eq!(r.at, payload.len());
     SpecFile {
         latent,
+        pixels,
         layers,
         prior,
         gain,
         filter,
+        mask,
     }
+}
+
+/// Every pixel's Q8 logit (section 4, with section 2c's mask): the last
+/// layer's outputs in pixel order, the mask's background elsewhere.
+fn spec_pixel_logits(f: &SpecFile<'_>, latent_q12: &[i16]) -> Vec<i128> {
+    let computed = spec_logits(&f.layers, latent_q12);
+    let Some((background, bits)) = f.mask else {
+        return computed;
+    };
+    let mut next = computed.into_iter();
+    (0..f.pixels)
+        .map(|p| {
+            if bits[p / 8] >> (p % 8) & 1 == 1 {
+                next.next().unwrap()
+            } else {
+                background
+            }
+        })
+        .collect()
+}
+
+/// The grey levels a file draws for a latent (gain, mask, section 4).
+fn spec_draw_file(f: &SpecFile<'_>, latent_q12: &[i16]) -> Vec<u8> {
+    gained_greys(spec_pixel_logits(f, latent_q12), f.gain)
 }
 
 /// The generator of section 5, from the spec's text.
@@ -529,19 +571,20 @@ fn spec_logits(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<i128> {
 }
 
 fn spec_decode(layers: &[SpecLayer<'_>], latent_q12: &[i16]) -> Vec<u8> {
-    spec_decode_gained(layers, latent_q12, 256)
+    gained_greys(spec_logits(layers, latent_q12), 256)
 }
 
 /// Section 4 with the drawing section's gain: `clamp((logit * gain + 128)
 /// >> 8)` before the grey level.
-fn spec_decode_gained(layers: &[SpecLayer<'_>], latent_q12: &[i16], gain: i128) -> Vec<u8> {
-    spec_logits(layers, latent_q12)
+fn gained_greys(logits: Vec<i128>, gain: i128) -> Vec<u8> {
+    logits
         .into_iter()
         .map(|l| grey(((l * gain + 128) >> 8).clamp(-32768, 32767)))
         .collect()
 }
 
-/// The committed model (version 4: prior, gain and latent filter), read
+/// The committed model (version 6: tied prior, gain, latent filter and
+/// pixel mask), read
 /// and drawn from the spec alone: every latent (with its redraws) and every
 /// pixel equal to the runtime's, requested and unconditional, and the
 /// filter both keeps and redraws.
@@ -574,10 +617,7 @@ fn spec_reader_draws_the_committed_model() {
                 redrawn += usize::from(m > 1);
                 counts += 1;
                 decoder.decode(&z, &mut digit).unwrap();
-                assert_eq!(
-                    digit.pixels(),
-                    &spec_decode_gained(&f.layers, &want, f.gain)[..]
-                );
+                assert_eq!(digit.pixels(), &spec_draw_file(&f, &want)[..]);
             }
         }
     }
@@ -586,6 +626,35 @@ fn spec_reader_draws_the_committed_model() {
             redrawn > 0 && redrawn < counts,
             "{redrawn} of {counts} redrawn"
         );
+    }
+}
+
+/// A version-6 file (the fuzzer's seed: 4 x 4 pixels, 10 computed, a
+/// tied prior, gain and filter) read from the spec alone: every pixel's
+/// logit and grey level equal to the runtime's, the background among them.
+#[test]
+fn spec_reader_draws_a_masked_model() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../runtime/fuzz/seeds/masked.model"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let f = parse_file(&bytes);
+    let (background, _) = f.mask.expect("a version-6 file");
+    assert!(f.layers.last().unwrap().outputs < f.pixels);
+    let model = Model::from_bytes(&bytes).unwrap();
+    let mut decoder = Decoder::<16>::new(&model).unwrap();
+    let (mut logits, mut image) = ([0i16; 16], runtime::GrayImage::<4, 4>::new());
+    let mut sampler = LatentSampler::new(7);
+    for class in [None, Some(0), Some(1), Some(2)] {
+        let z = sampler.draw(&model, class);
+        decoder.decode_logits(&z, &mut logits).unwrap();
+        let want = spec_pixel_logits(&f, z.as_q12());
+        let got: Vec<i128> = logits.iter().map(|&l| i128::from(l)).collect();
+        assert_eq!(got, want);
+        assert!(want.contains(&background) && want.iter().any(|&l| l != background));
+        decoder.decode(&z, &mut image).unwrap();
+        assert_eq!(image.pixels(), &spec_draw_file(&f, z.as_q12())[..]);
     }
 }
 

@@ -1,14 +1,15 @@
 //! Fuzzes the model loader and, for accepted models, the decoder.
 //!
-//! Inputs are used five times: as a raw file, and as a payload wrapped in
+//! Inputs are used six times: as a raw file, and as a payload wrapped in
 //! a valid header and CRC of version 2, of version 3 (body + optional
-//! prior), of version 4 (then the drawing section: gain, latent filter) and
-//! of version 5 (the same layout; a prior class may share one factor), so
-//! the fuzzer also explores the postcard body, the prior and drawing
-//! sections and the validator instead of stopping at the checksum. Accepted
-//! models draw latents unconditionally and for every class (the prior's
-//! integer map and the filter's redraws, whose count must stay within
-//! `max_draws`), then decode them (with the gain).
+//! prior), of version 4 (then the drawing section: gain, latent filter), of
+//! version 5 (the same layout; a prior class may share one factor) and of
+//! version 6 (then the pixel mask), so the fuzzer also explores the postcard
+//! body, the prior, drawing and mask sections and the validator instead of
+//! stopping at the checksum. Accepted models draw latents unconditionally
+//! and for every class (the prior's integer map and the filter's redraws,
+//! whose count must stay within `max_draws`), then decode them (with the
+//! gain; a masked model spreads its computed pixels and fills the rest).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -57,5 +58,6 @@ fuzz_target!(|data: &[u8]| {
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_NO_PRIOR));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_PRIOR));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION_DRAWING));
+    exercise(&wrapped(data, runtime::format::FORMAT_VERSION_SHARED));
     exercise(&wrapped(data, runtime::format::FORMAT_VERSION));
 });

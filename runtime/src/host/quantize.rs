@@ -18,7 +18,7 @@ use std::{fmt, format, vec};
 
 use crate::error::ModelError;
 use crate::format::{
-    Activation, Layer, ModelBody, LATENT_FRAC_BITS, LOGIT_FRAC_BITS, MAX_ABS_BIAS,
+    Activation, Layer, ModelBody, PixelMask, LATENT_FRAC_BITS, LOGIT_FRAC_BITS, MAX_ABS_BIAS,
 };
 pub use crate::host::float_decoder::{FloatDecoder, FloatLayer};
 use crate::model::Model;
@@ -129,6 +129,16 @@ pub struct QuantizedModel {
     pub prior: Option<crate::host::quantize_prior::OwnedPrior>,
     /// The drawing section written with the model (format version 4), if any.
     pub drawing: Option<OwnedDrawing>,
+    /// The pixel mask written with the model (format version 6), if any:
+    /// set by [`QuantizedModel::keep_pixels`].
+    mask: Option<OwnedPixelMask>,
+}
+
+/// The pixel mask of a [`QuantizedModel`] (see [`crate::format::PixelMask`]).
+#[derive(Debug, Clone, PartialEq)]
+struct OwnedPixelMask {
+    background: i16,
+    bits: Vec<u8>,
 }
 
 /// The drawing section of a [`QuantizedModel`] (see [`crate::format::Drawing`]).
@@ -246,7 +256,70 @@ impl QuantizedModel {
                 Some(drawing)
             }
         };
-        Model::from_sections(body, prior, drawing)
+        let mask = self.mask.as_ref().map(|m| PixelMask {
+            background: m.background,
+            bits: &m.bits,
+        });
+        Model::from_sections(body, prior, drawing, mask)
+    }
+
+    /// Keeps only the pixels where `keep` is true (row-major, one entry per
+    /// pixel): the last layer's other rows are dropped, bit for bit the
+    /// kept rows stay as they were, and the model gets a pixel mask
+    /// (format version 6) whose other pixels take the Q8 logit
+    /// `background`. Call it once, on a model without a mask.
+    pub fn keep_pixels(&mut self, keep: &[bool], background: i16) -> Result<(), QuantizeError> {
+        let pixels = usize::from(self.image_width) * usize::from(self.image_height);
+        if keep.len() != pixels || self.mask.is_some() {
+            return Err(QuantizeError::Shape(format!(
+                "pixel mask of {} entries for {pixels} pixels{}",
+                keep.len(),
+                if self.mask.is_some() {
+                    " (the model already has one)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let rows: Vec<usize> = (0..pixels).filter(|&p| keep[p]).collect();
+        if rows.is_empty() {
+            return Err(QuantizeError::Shape("pixel mask keeps no pixel".into()));
+        }
+        let layer = self
+            .layers
+            .last_mut()
+            .ok_or_else(|| QuantizeError::Shape("no layers".into()))?;
+        let (m, k) = (usize::from(layer.output_dim), usize::from(layer.input_dim));
+        if m != pixels {
+            return Err(QuantizeError::Shape(format!(
+                "last layer has {m} outputs, image has {pixels} pixels"
+            )));
+        }
+        let kp = crate::layout::padded_inputs(k);
+        let old = std::mem::take(&mut layer.weights);
+        let bits = layer.weight_bits;
+        let kept =
+            |r: usize, i: usize| crate::layout::weight_of(&old, bits, kp, rows[r], i).unwrap_or(0);
+        layer.weights = vec![0; crate::layout::packed_bytes(rows.len(), k, bits)];
+        crate::layout::pack_into(rows.len(), k, bits, kept, &mut layer.weights);
+        let pick = |bytes: &[u8], width: usize| -> Vec<u8> {
+            rows.iter()
+                .flat_map(|&r| bytes[r * width..(r + 1) * width].iter().copied())
+                .collect()
+        };
+        layer.bias = pick(&layer.bias, 4);
+        layer.multiplier = pick(&layer.multiplier, 4);
+        layer.shift = pick(&layer.shift, 1);
+        layer.output_dim = rows.len() as u16;
+        if let Some(scales) = self.weight_scales.last_mut() {
+            *scales = rows.iter().map(|&r| scales[r]).collect();
+        }
+        let mut bits = vec![0u8; PixelMask::len_for(pixels)];
+        for &p in &rows {
+            bits[p / 8] |= 1 << (p % 8);
+        }
+        self.mask = Some(OwnedPixelMask { background, bits });
+        Ok(())
     }
 
     /// The encoded model file.
@@ -373,6 +446,7 @@ pub fn quantize_bits(
         clamped_biases: 0,
         prior: None,
         drawing: None,
+        mask: None,
     };
     for (index, (layer, acts)) in decoder.layers.iter().zip(samples).enumerate() {
         let is_last = index + 1 == n_layers;

@@ -70,11 +70,17 @@ pub const SELECTED: &str = if cfg!(vae_kernel = "dsp") {
 /// `input` should hold `padded_inputs(input_dim)` values (the extra ones are
 /// multiplied by zero weights); missing inputs count as zero, as in the
 /// reference kernel, but only a full input takes the assembly path.
-pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
+/// `output` takes the values in channel order, as in the reference kernel.
+pub fn dense<'o, O: 'o>(
+    layer: &Layer<'_>,
+    input: &[i16],
+    output: impl IntoIterator<Item = &'o mut O>,
+    stage: impl Fn(i32) -> O,
+) {
     if cfg!(vae_kernel = "reference") {
         return reference::dense(layer, input, output, stage);
     }
-    let mut outs = output.iter_mut();
+    let mut outs = output.into_iter();
     let mut emit = |values: &[i32]| {
         // `values` first: zip must not take an output it cannot fill.
         for (&value, out) in values.iter().zip(&mut outs) {

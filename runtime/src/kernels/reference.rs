@@ -32,12 +32,19 @@ pub fn dot(layer: &Layer<'_>, row: usize, input: &[i16]) -> i32 {
 /// `output[c] = stage(requantize(bias[c] + dot(c, input), multiplier[c], shift[c]))`.
 ///
 /// `input` holds at least `input_dim` values (latent Q12 or activations);
-/// extra elements of `input` or `output` are ignored.
-pub fn dense<O>(layer: &Layer<'_>, input: &[i16], output: &mut [O], stage: impl Fn(i32) -> O) {
+/// `output` takes the values in channel order (a slice, or any iterator of
+/// places, e.g. the computed pixels of a masked image); extra elements of
+/// `input` or `output` are ignored.
+pub fn dense<'o, O: 'o>(
+    layer: &Layer<'_>,
+    input: &[i16],
+    output: impl IntoIterator<Item = &'o mut O>,
+    stage: impl Fn(i32) -> O,
+) {
     let channels = le_i32s(layer.bias)
         .zip(le_i32s(layer.multiplier))
         .zip(layer.shift.iter());
-    for (row, (out, ((bias, multiplier), &shift))) in output.iter_mut().zip(channels).enumerate() {
+    for (row, (out, ((bias, multiplier), &shift))) in output.into_iter().zip(channels).enumerate() {
         let acc = bias.wrapping_add(dot(layer, row, input));
         *out = stage(requantize(acc, multiplier, shift as i8));
     }

@@ -20,8 +20,8 @@ mod write;
 pub use write::WriteError;
 
 use crate::format::{
-    Drawing, LatentFilter, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
-    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, LOGIT_GAIN_ONE,
+    Drawing, LatentFilter, Layer, ModelBody, PixelMask, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
+    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, FORMAT_VERSION_SHARED, LOGIT_GAIN_ONE,
 };
 use crate::prior::PriorView;
 
@@ -39,6 +39,7 @@ pub struct Model<'a> {
     body: ModelBody<'a>,
     prior: Option<PriorView<'a>>,
     drawing: Option<Drawing<'a>>,
+    mask: Option<PixelMask<'a>>,
 }
 
 impl<'a> Model<'a> {
@@ -65,12 +66,19 @@ impl<'a> Model<'a> {
         self.drawing.as_ref().and_then(|d| d.filter.as_ref())
     }
 
-    /// The format version this model is written as: 5 when a prior class's
-    /// components share one scale factor, else 4 with a drawing section,
-    /// else 3 with a prior, else 2.
+    /// The pixel mask (version 6), if the decoder computes only some pixels.
+    pub fn pixel_mask(&self) -> Option<&PixelMask<'a>> {
+        self.mask.as_ref()
+    }
+
+    /// The format version this model is written as: 6 with a pixel mask,
+    /// else 5 when a prior class's components share one scale factor, else
+    /// 4 with a drawing section, else 3 with a prior, else 2.
     pub fn format_version(&self) -> u16 {
-        if self.prior.as_ref().is_some_and(PriorView::shares_factor) {
+        if self.mask.is_some() {
             FORMAT_VERSION
+        } else if self.prior.as_ref().is_some_and(PriorView::shares_factor) {
+            FORMAT_VERSION_SHARED
         } else if self.drawing.is_some() {
             FORMAT_VERSION_DRAWING
         } else if self.prior.is_some() {
@@ -100,7 +108,8 @@ impl<'a> Model<'a> {
         usize::from(self.body.image_height)
     }
 
-    /// Pixels per image (`width * height`, at most 255 * 255).
+    /// Pixels per image (`width * height`, at most 255 * 255), computed or
+    /// not (see [`Model::pixel_mask`]).
     pub fn pixel_count(&self) -> usize {
         usize::from(self.body.image_width).saturating_mul(usize::from(self.body.image_height))
     }

@@ -4,8 +4,9 @@
 use crate::crc32::crc32;
 use crate::error::ModelError;
 use crate::format::{
-    take_canonical, Drawing, Layer, ModelBody, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
-    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, HEADER_LEN, MAGIC, TRAILER_LEN,
+    take_canonical, Drawing, Layer, ModelBody, PixelMask, FORMAT_VERSION, FORMAT_VERSION_DRAWING,
+    FORMAT_VERSION_NO_PRIOR, FORMAT_VERSION_PRIOR, FORMAT_VERSION_SHARED, HEADER_LEN, MAGIC,
+    TRAILER_LEN,
 };
 #[cfg(doc)]
 use crate::format::{Activation, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM};
@@ -82,7 +83,7 @@ impl<'a> Model<'a> {
             return Err(ModelError::CrcMismatch { stored, computed });
         }
         let (body, rest) = take_canonical::<ModelBody<'a>>(payload).ok_or(ModelError::Malformed)?;
-        // Versions 3 to 5 append the optional prior section after the
+        // Versions 3 to 6 append the optional prior section after the
         // body: a tag byte (0 none, 1 some), then the prior, kept in place.
         let (prior, rest) = match (version >= FORMAT_VERSION_PRIOR, rest.split_first()) {
             (false, _) => (None, rest),
@@ -93,10 +94,17 @@ impl<'a> Model<'a> {
             }
             (true, _) => return Err(ModelError::Malformed),
         };
-        // Versions 4 and 5 then have the drawing section.
+        // Versions 4 to 6 then have the drawing section.
         let (drawing, rest) = if version >= FORMAT_VERSION_DRAWING {
             let (d, tail) = take_canonical::<Drawing<'a>>(rest).ok_or(ModelError::Malformed)?;
             (Some(d), tail)
+        } else {
+            (None, rest)
+        };
+        // Version 6 ends with the pixel mask.
+        let (mask, rest) = if version >= FORMAT_VERSION {
+            let (m, tail) = take_canonical::<PixelMask<'a>>(rest).ok_or(ModelError::Malformed)?;
+            (Some(m), tail)
         } else {
             (None, rest)
         };
@@ -113,18 +121,28 @@ impl<'a> Model<'a> {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
-        Self::checked(body, prior, drawing, version >= FORMAT_VERSION)
+        let sections = Sections {
+            prior,
+            drawing,
+            mask,
+        };
+        Self::checked(body, sections, version >= FORMAT_VERSION_SHARED)
     }
 
-    /// Rules 5 to 11 of `docs/model-format.md`, in that order.
-    /// `shared` allows prior classes with one shared factor (version 5).
+    /// Rules 5 to 12 of `docs/model-format.md`, in that order (the mask's
+    /// rule 12 before the output count of rule 6, which needs it).
+    /// `shared` allows prior classes with one shared factor (versions 5, 6).
     fn checked(
         body: ModelBody<'a>,
-        prior: Option<PriorView<'a>>,
-        drawing: Option<Drawing<'a>>,
+        sections: Sections<'a>,
         shared: bool,
     ) -> Result<Self, ModelError> {
-        validate(&body)?;
+        let Sections {
+            prior,
+            drawing,
+            mask,
+        } = sections;
+        validate(&body, mask.as_ref())?;
         if let Some(view) = &prior {
             crate::prior::validate(view, usize::from(body.latent_dim), shared)?;
         }
@@ -135,6 +153,7 @@ impl<'a> Model<'a> {
             body,
             prior,
             drawing,
+            mask,
         })
     }
 
@@ -156,17 +175,19 @@ impl<'a> Model<'a> {
     /// classes; see [`crate::prior`] for the invariants). The prior must use
     /// every byte.
     pub fn from_parts(body: ModelBody<'a>, prior: Option<&'a [u8]>) -> Result<Self, ModelError> {
-        Self::from_sections(body, prior, None)
+        Self::from_sections(body, prior, None, None)
     }
 
     /// [`Model::from_parts`] with a drawing section (version 4): logit gain
-    /// and optional latent filter (see [`crate::filter`]). The filter's
-    /// weights should be aligned for the file (see
+    /// and optional latent filter (see [`crate::filter`]), and a pixel mask
+    /// (version 6): the last layer then has one output per computed pixel.
+    /// The filter's weights should be aligned for the file (see
     /// [`crate::format::Drawing::align_weights`]).
     pub fn from_sections(
         body: ModelBody<'a>,
         prior: Option<&'a [u8]>,
         drawing: Option<Drawing<'a>>,
+        mask: Option<PixelMask<'a>>,
     ) -> Result<Self, ModelError> {
         let prior = match prior {
             None => None,
@@ -178,6 +199,18 @@ impl<'a> Model<'a> {
                 Some(view)
             }
         };
-        Self::checked(body, prior, drawing, true)
+        let sections = Sections {
+            prior,
+            drawing,
+            mask,
+        };
+        Self::checked(body, sections, true)
     }
+}
+
+/// The optional sections after the body, as parsed.
+struct Sections<'a> {
+    prior: Option<PriorView<'a>>,
+    drawing: Option<Drawing<'a>>,
+    mask: Option<PixelMask<'a>>,
 }

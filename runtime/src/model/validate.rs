@@ -4,7 +4,7 @@
 
 use crate::error::{Field, ModelError};
 use crate::format::{
-    le_i32s, Activation, Drawing, Layer, ModelBody, MAX_ABS_BIAS, MAX_FILTER_DRAWS,
+    le_i32s, Activation, Drawing, Layer, ModelBody, PixelMask, MAX_ABS_BIAS, MAX_FILTER_DRAWS,
     MAX_FILTER_LAYERS, MAX_FILTER_WIDTH, MAX_IMAGE_SIDE, MAX_LATENT_DIM, MAX_LAYERS, MAX_LAYER_DIM,
     MAX_LOGIT_GAIN, MAX_NAME_LEN, MAX_SHIFT, MIN_SHIFT,
 };
@@ -52,8 +52,12 @@ fn zero_padded(layer: &Layer<'_>) -> bool {
 /// length; 1 to `MAX_LAYERS` layers; the latent size and image sides within
 /// their capacities; then each layer ([`validate_layer`]) in order, layer 0
 /// fed by the latent, each next one by the previous outputs, the last one
-/// producing one logit per pixel.
-pub(super) fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {
+/// producing one logit per pixel, or with a `mask` (version 6, checked by
+/// [`validate_mask`] after the layers) one per computed pixel.
+pub(super) fn validate(
+    body: &ModelBody<'_>,
+    mask: Option<&PixelMask<'_>>,
+) -> Result<(), ModelError> {
     if body.name.len() > MAX_NAME_LEN {
         return Err(ModelError::ExceedsCapacity {
             what: "model name length",
@@ -69,7 +73,7 @@ pub(super) fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {
         usize::from(body.image_height),
         MAX_IMAGE_SIDE,
     )?;
-    let pixels = usize::from(body.image_width).saturating_mul(usize::from(body.image_height));
+    let mut pixels = usize::from(body.image_width).saturating_mul(usize::from(body.image_height));
     let count = body.layers.len();
     if count == 0 {
         return Err(ModelError::NoLayers);
@@ -87,11 +91,35 @@ pub(super) fn validate(body: &ModelBody<'_>) -> Result<(), ModelError> {
         validate_layer(index, layer, fed, is_last)?;
         fed = usize::from(layer.output_dim);
     }
+    if let Some(mask) = mask {
+        validate_mask(mask, pixels)?;
+        pixels = mask.count();
+    }
     if fed != pixels {
         return Err(ModelError::OutputSizeMismatch {
             logits: fed,
             pixels,
         });
+    }
+    Ok(())
+}
+
+/// Checks a pixel mask (rule 12 of `docs/model-format.md`) for an image of
+/// `pixels` pixels: `ceil(pixels / 8)` bytes, no bit set after the last
+/// pixel. (That the last layer computes one logit per set bit is checked
+/// with the layers.)
+fn validate_mask(mask: &PixelMask<'_>, pixels: usize) -> Result<(), ModelError> {
+    let expected = PixelMask::len_for(pixels);
+    if mask.bits.len() != expected {
+        return Err(ModelError::MaskLength {
+            expected,
+            found: mask.bits.len(),
+        });
+    }
+    let used = pixels % 8;
+    let last = mask.bits.last().copied().unwrap_or(0);
+    if used != 0 && last >> used != 0 {
+        return Err(ModelError::MaskPadding);
     }
     Ok(())
 }

@@ -5,15 +5,15 @@ use serde::Serialize;
 
 use crate::crc32::crc32;
 use crate::format::{
-    varint_len, Drawing, Layer, ModelBody, FORMAT_VERSION, HEADER_LEN, LOGIT_GAIN_ONE, MAGIC,
-    TRAILER_LEN,
+    varint_len, Drawing, Layer, ModelBody, FORMAT_VERSION_PRIOR, FORMAT_VERSION_SHARED, HEADER_LEN,
+    LOGIT_GAIN_ONE, MAGIC, TRAILER_LEN,
 };
 
 use super::Model;
 
-/// The drawing section a version-5 file without one is written with (its
-/// layout always has the section): gain 1, no filter, which draws as no
-/// section does.
+/// The drawing section a version-5 or 6 file without one is written with
+/// (its layout always has the section): gain 1, no filter, which draws as
+/// no section does.
 static NEUTRAL_DRAWING: Drawing<'static> = Drawing {
     logit_gain: LOGIT_GAIN_ONE,
     filter: None,
@@ -35,26 +35,38 @@ impl core::fmt::Display for WriteError {
 impl core::error::Error for WriteError {}
 
 impl Model<'_> {
-    /// The drawing section as written: the model's, or for a version-5
-    /// model without one the neutral section.
+    /// The drawing section as written: the model's, or for a version-5 or
+    /// 6 model without one the neutral section.
     fn written_drawing(&self) -> Option<&Drawing<'_>> {
         match &self.drawing {
             Some(d) => Some(d),
-            None if self.format_version() == FORMAT_VERSION => Some(&NEUTRAL_DRAWING),
+            None if self.format_version() >= FORMAT_VERSION_SHARED => Some(&NEUTRAL_DRAWING),
             None => None,
         }
+    }
+
+    /// Whether the file has the prior section (versions 3 and later; its
+    /// tag byte is there even without a prior).
+    fn writes_prior_section(&self) -> bool {
+        self.format_version() >= FORMAT_VERSION_PRIOR
     }
 
     /// Length of the encoded file in bytes.
     pub fn encoded_len(&self) -> Result<usize, WriteError> {
         let mut payload = postcard::experimental::serialized_size(&self.body)
             .map_err(|_| WriteError::BufferTooSmall)?;
-        if self.prior.is_some() || self.drawing.is_some() {
+        if self.writes_prior_section() {
             payload = payload.saturating_add(prior_section_len(self.prior.as_ref()));
         }
         if let Some(d) = self.written_drawing() {
             payload = payload.saturating_add(
                 postcard::experimental::serialized_size(d)
+                    .map_err(|_| WriteError::BufferTooSmall)?,
+            );
+        }
+        if let Some(m) = &self.mask {
+            payload = payload.saturating_add(
+                postcard::experimental::serialized_size(m)
                     .map_err(|_| WriteError::BufferTooSmall)?,
             );
         }
@@ -71,7 +83,7 @@ impl Model<'_> {
         let mut payload_len = postcard::to_slice(&self.body, rest)
             .map_err(|_| WriteError::BufferTooSmall)?
             .len();
-        if self.prior.is_some() || self.drawing.is_some() {
+        if self.writes_prior_section() {
             let tail = rest
                 .get_mut(payload_len..)
                 .ok_or(WriteError::BufferTooSmall)?;
@@ -92,13 +104,10 @@ impl Model<'_> {
             }
         }
         if let Some(d) = self.written_drawing() {
-            let tail = rest
-                .get_mut(payload_len..)
-                .ok_or(WriteError::BufferTooSmall)?;
-            let n = postcard::to_slice(d, tail)
-                .map_err(|_| WriteError::BufferTooSmall)?
-                .len();
-            payload_len = payload_len.saturating_add(n);
+            payload_len = payload_len.saturating_add(append(d, rest, payload_len)?);
+        }
+        if let Some(m) = &self.mask {
+            payload_len = payload_len.saturating_add(append(m, rest, payload_len)?);
         }
         let (payload, after) = rest
             .split_at_mut_checked(payload_len)
@@ -131,7 +140,15 @@ impl Model<'_> {
     }
 }
 
-/// Bytes of the prior section (versions 3 to 5): its tag, and with a
+/// Encodes `value` into `buf` from `at` on; returns its length.
+fn append<T: Serialize>(value: &T, buf: &mut [u8], at: usize) -> Result<usize, WriteError> {
+    let tail = buf.get_mut(at..).ok_or(WriteError::BufferTooSmall)?;
+    postcard::to_slice(value, tail)
+        .map(|written| written.len())
+        .map_err(|_| WriteError::BufferTooSmall)
+}
+
+/// Bytes of the prior section (versions 3 to 6): its tag, and with a
 /// prior the class count and the classes.
 pub(crate) fn prior_section_len(prior: Option<&crate::PriorView<'_>>) -> usize {
     prior.map_or(1, |p| {

@@ -104,7 +104,7 @@ fn layer_line(clock: &Clock, name: &str, layer: &Layer<'_>, latent: &[i16]) {
     }
     let x = &x.0[..inputs];
     let out = &mut out[..outputs];
-    let instructions = clock.instructions(|| dense(layer, x, out, |v| v));
+    let instructions = clock.instructions(|| dense(layer, x, &mut *out, |v| v));
     let macs = u64::from(layer.input_dim) * u64::from(layer.output_dim);
     let (units, cents) = per_mac(instructions, macs);
     println(format_args!(
