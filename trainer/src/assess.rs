@@ -6,6 +6,7 @@
 //! [`assess`], so a figure added here reaches every one of them.
 
 use anyhow::{Context, Result};
+use runtime::host::quantize::QuantizedModel;
 use runtime::Model;
 
 use crate::data::Dataset;
@@ -13,6 +14,7 @@ use crate::eval::{self, Nelbo};
 use crate::judge::{self, Judge, JudgeCard, Judged};
 use crate::latent_filter::{self, DrawingSpec};
 use crate::layers::Dev;
+use crate::pixel_mask::{self, MaskSpec};
 use crate::prior::PriorSpec;
 use crate::quantize::{fitted_prior, quantize_decoder, Quantized};
 use crate::run::RunState;
@@ -28,6 +30,9 @@ pub struct Spec<'j> {
     /// file drawn as the Bernoulli means, every latent kept). Its filter is
     /// labelled by the judge of `judge`.
     pub drawing: Option<DrawingSpec>,
+    /// Which pixels the decoder computes (`None`: all; format version 6
+    /// otherwise).
+    pub mask: Option<MaskSpec>,
     /// Importance samples per test image for the IWAE bound (1: skip it).
     pub iw_samples: usize,
     /// The judge and the digits per class it scores (`None`: not judged).
@@ -65,6 +70,8 @@ pub struct Assessment {
     pub prior: Option<PriorSpec>,
     /// The drawing section it was given.
     pub drawing: Option<DrawingSpec>,
+    /// The pixel mask it was given.
+    pub mask: Option<MaskSpec>,
     /// The model file's bytes.
     pub bytes: Vec<u8>,
     /// Single-sample negative ELBO through the float decoder.
@@ -86,6 +93,21 @@ impl Assessment {
     }
 }
 
+/// Leaves out of `model` the pixels `spec`'s mask (fitted on `train`) drops.
+pub fn apply_mask(model: &mut QuantizedModel, train: &Dataset, spec: &MaskSpec) -> Result<()> {
+    let mask = pixel_mask::fit(train, spec);
+    eprintln!(
+        "Pixel mask: {} of {} pixels computed (inked in at least {} of 10,000 training digits), background logit {:.2}",
+        mask.kept(),
+        mask.keep.len(),
+        spec.per_10000,
+        f64::from(mask.background_q8) / 256.0
+    );
+    model
+        .keep_pixels(&mask.keep, mask.background_q8)
+        .context("masking the decoder's pixels")
+}
+
 /// Quantizes the run's decoder (with the run's seed), fits the prior,
 /// loads the file in the runtime and measures it on `test`.
 pub fn assess(
@@ -102,6 +124,9 @@ pub fn assess(
         "Quantizing the decoder (per-channel int{bits} weights, calibrating activation ranges)..."
     );
     let mut q = quantize_decoder(dev, vae, train, seed, bits)?;
+    if let Some(m) = &spec.mask {
+        apply_mask(&mut q.model, train, m)?;
+    }
     if let Some(p) = &spec.prior {
         eprintln!(
             "Fitting the class prior ({}) to the encoder means of the training images...",
@@ -149,6 +174,7 @@ pub fn assess(
         bits,
         prior: spec.prior,
         drawing: spec.drawing,
+        mask: spec.mask,
         bytes,
         float: single.float,
         quantized_nelbo: single.quantized.context("quantized evaluation missing")?,

@@ -39,9 +39,11 @@ pub struct ModelCard {
     pub prior: Option<PriorCard>,
     /// The drawing section (gain, latent filter), if any (format version 4).
     pub drawing: Option<DrawingCard>,
-    /// What a device reads to draw, by the 64 KB budget's count: decoder
-    /// weights, prior arrays and filter weights (requantization arrays and
-    /// the format's framing are in `model_file_bytes`).
+    /// The pixel mask (format version 6), if the decoder leaves pixels out.
+    pub pixel_mask: Option<PixelMaskCard>,
+    /// Everything a device reads to draw, by the 64 KB budget's count: the
+    /// whole model file (weights, biases, multipliers and shifts, prior,
+    /// filter, mask and the format's framing), as `model_file_bytes`.
     pub device_budget_bytes: usize,
     /// How the decoder was quantized.
     pub quantization: Quantization,
@@ -179,6 +181,20 @@ pub struct PriorCard {
     pub kind: String,
     /// How it was fitted.
     pub spec: PriorSpec,
+}
+
+/// The pixel mask in the file (see [`crate::pixel_mask`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct PixelMaskCard {
+    /// A pixel is computed when at least this many of every 10,000
+    /// training digits are inked (grey >= 0.5) there.
+    pub min_inked_per_10000: f64,
+    /// Pixels the decoder computes.
+    pub computed_pixels: usize,
+    /// Pixels of the image.
+    pub pixels: usize,
+    /// The logit of every pixel left out.
+    pub background_logit: f64,
 }
 
 /// The drawing section in the file.
@@ -380,9 +396,13 @@ impl ModelCard {
                 array_bytes: q.model.prior.as_ref().map_or(0, |o| o.array_bytes()),
             }),
             drawing: a.drawing.map(|d| drawing_card(&model, &d)),
-            device_budget_bytes: model.weight_bytes()
-                + q.model.prior.as_ref().map_or(0, |o| o.array_bytes())
-                + model.filter().map_or(0, |f| f.layers.iter().map(|l| l.weights.len()).sum()),
+            pixel_mask: a.mask.zip(model.pixel_mask()).map(|(spec, m)| PixelMaskCard {
+                min_inked_per_10000: spec.per_10000,
+                computed_pixels: m.count(),
+                pixels: model.pixel_count(),
+                background_logit: f64::from(m.background) / 256.0,
+            }),
+            device_budget_bytes: a.bytes.len(),
             judge: a.judged.clone(),
             training: Training {
                 epochs: state.epochs_done,

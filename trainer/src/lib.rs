@@ -29,6 +29,7 @@ pub mod latent_filter;
 pub mod layers;
 pub mod objective;
 pub mod pictures;
+pub mod pixel_mask;
 pub mod prior;
 pub mod qat;
 pub mod quality;

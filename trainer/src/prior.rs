@@ -47,17 +47,20 @@ pub struct PriorSpec {
 }
 
 impl PriorSpec {
-    /// The prior `export` writes unless told otherwise: one full-covariance
-    /// Gaussian per class at temperature 1.1 (a little wider than the
-    /// spread of the encoder means it is fitted to: the variety GAN-train
-    /// asks for), whose off-class draws the latent filter
-    /// ([`crate::latent_filter::DrawingSpec::DEFAULT`]) redraws; chosen by
+    /// The prior `export` writes unless told otherwise: per class four
+    /// Gaussians (k-means clusters of the class's encoder means) sharing the
+    /// class's pooled covariance (one factor per class, format version 5),
+    /// at temperature 1.1 (a little wider than the spread of the encoder
+    /// means it is fitted to: the variety GAN-train asks for), whose
+    /// off-class draws the latent filter
+    /// ([`crate::latent_filter::DrawingSpec::DEFAULT`]) redraws. Chosen by
     /// the first judge and GAN-train among the priors that fit the 64 KB
-    /// budget beside the default decoder, checked by the second judge (see
-    /// `docs/quality.md`, "GAN-train against the requested share").
+    /// budget beside the default decoder and its pixel mask, checked by the
+    /// second judge (see `docs/quality.md`, "Components that share their
+    /// class's factor" and "Pixels the device does not compute").
     pub const DEFAULT: PriorSpec = PriorSpec {
-        components: 1,
-        covariance: Covariance::Full,
+        components: 4,
+        covariance: Covariance::Tied,
         temperature: 1.1,
     };
 

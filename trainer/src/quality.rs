@@ -58,6 +58,7 @@ pub fn evaluate(
             drawing: judge
                 .is_some()
                 .then_some(crate::latent_filter::DrawingSpec::DEFAULT),
+            mask: None,
             iw_samples,
             judge: judge.map(|(judge, card)| JudgeSpec {
                 judge,

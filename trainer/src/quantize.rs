@@ -10,6 +10,7 @@ use runtime::host::quantize_prior::OwnedPrior;
 use crate::data::{Dataset, SIDE};
 use crate::eval;
 use crate::layers::Dev;
+use crate::pixel_mask::MaskSpec;
 use crate::prior::{self, PriorSpec};
 use crate::rng::{normals, rng_for, Stream};
 use crate::run::RunState;
@@ -112,15 +113,20 @@ pub fn quantize_decoder(
 
 /// The model file of a run's decoder, quantized with the run's seed and
 /// weight width, with the latent prior `prior` fitted to the training set
-/// (what `export` would write, without evaluating it).
+/// and the pixel mask `mask` (what `export` would write without a drawing
+/// section, and without evaluating it).
 pub fn quantized_file(
     dev: &Dev,
     vae: &Vae,
     state: &RunState,
     train: &Dataset,
     prior: Option<&PriorSpec>,
+    mask: Option<&MaskSpec>,
 ) -> Result<Vec<u8>> {
     let mut q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
+    if let Some(m) = mask {
+        crate::assess::apply_mask(&mut q.model, train, m)?;
+    }
     q.model.prior = fitted_prior(vae, train, prior, state.config.seed)?;
     Ok(q.model.to_bytes()?)
 }

@@ -146,9 +146,19 @@ fn export_end_to_end_on_synthetic_data() {
     }
     let bytes = std::fs::read(models.join("dec4x16.postcard")).unwrap();
     let model = runtime::Model::from_bytes(&bytes).unwrap();
-    // Version 4: the default gain and a latent filter (labelled by the
-    // synthetic judge), described in the card.
-    assert_eq!(model.format_version(), 4);
+    // Version 6: the default tied prior, gain and latent filter (labelled
+    // by the synthetic judge), described in the card, and a pixel mask that
+    // leaves out the border the synthetic strokes never reach.
+    assert_eq!(model.format_version(), 6);
+    let mask = model.pixel_mask().expect("export writes the pixel mask");
+    assert!(!mask.contains(0) && mask.contains(14 * 28 + 14));
+    let computed = mask.count();
+    assert!((400..784).contains(&computed), "{computed} pixels computed");
+    assert_eq!(
+        usize::from(model.layers().last().unwrap().output_dim),
+        computed
+    );
+    assert_eq!(card["device_budget_bytes"], bytes.len());
     assert_eq!(
         model.logit_gain(),
         trainer::latent_filter::DrawingSpec::DEFAULT.gain_q8()
@@ -236,10 +246,13 @@ fn export_end_to_end_on_synthetic_data() {
         std::fs::read(models.join("dec4x16.postcard")).unwrap(),
         bytes
     );
-    // A tied prior from the same checkpoint: components sharing their
-    // class's factor, stored once (format version 5).
+    // A tied prior from the same checkpoint without a pixel mask:
+    // components sharing their class's factor, stored once (format version 5).
     let tied_dir = root.path().join("tied");
-    let out = export_to(&tied_dir, &["--prior", "tied", "--prior-components", "2"]);
+    let out = export_to(
+        &tied_dir,
+        &["--prior-components", "2", "--pixel-mask", "none"],
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -141,6 +141,13 @@ fn loss_falls_and_runs_reproduce_and_resume() {
     assert_eq!(qa, qb);
 }
 
+/// The default prior's temperature on one full-covariance Gaussian per class.
+const ONE_GAUSSIAN: PriorSpec = PriorSpec {
+    components: 1,
+    covariance: trainer::prior::Covariance::Full,
+    temperature: PriorSpec::DEFAULT.temperature,
+};
+
 #[test]
 fn export_loads_in_runtime_and_tracks_float_decoder() {
     let (train_set, test_set) = (common::synthetic(384, 3), common::synthetic(64, 4));
@@ -150,11 +157,13 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
     let models = tempfile::tempdir().unwrap();
     let spec = assess::Spec {
         bits: 8,
-        prior: Some(PriorSpec::DEFAULT),
+        // One full Gaussian per class: its moments are checked below.
+        prior: Some(ONE_GAUSSIAN),
         drawing: Some(DrawingSpec {
             gain: 2.0,
             filter: None,
         }),
+        mask: None,
         iw_samples: 4,
         judge: None,
     };
@@ -212,7 +221,7 @@ fn export_loads_in_runtime_and_tracks_float_decoder() {
             let l_var: f64 = (0..=dim)
                 .map(|j| (f64::from(class.scales[start + j] as i8) / f64::from(1u32 << b)).powi(2))
                 .sum();
-            let t2 = PriorSpec::DEFAULT.temperature.powi(2);
+            let t2 = ONE_GAUSSIAN.temperature.powi(2);
             assert!(
                 (l_var - t2 * var).abs() <= 0.05 * t2 * var + 4.0 / f64::from(1u32 << b),
                 "class {k} dim {dim}: variance {l_var} vs {}",
@@ -351,6 +360,7 @@ fn int4_export_loads_in_runtime_and_is_named_apart() {
         bits: 4,
         prior: None,
         drawing: None,
+        mask: None,
         iw_samples: 1,
         judge: None,
     };
@@ -425,11 +435,18 @@ fn conditional_model_exports_its_label_through_the_prior() {
     assert_eq!(vae.dec[0].shape(), (4 + 10, 32));
     assert!(state.history.iter().all(|m| m.test_nelbo.is_finite()));
 
-    let err = quantize::quantized_file(&dev, &vae, &state, &train_set, None).unwrap_err();
+    let err = quantize::quantized_file(&dev, &vae, &state, &train_set, None, None).unwrap_err();
     assert!(err.to_string().contains("conditional"), "{err}");
 
-    let bytes = quantize::quantized_file(&dev, &vae, &state, &train_set, Some(&PriorSpec::DEFAULT))
-        .unwrap();
+    let bytes = quantize::quantized_file(
+        &dev,
+        &vae,
+        &state,
+        &train_set,
+        Some(&PriorSpec::DEFAULT),
+        None,
+    )
+    .unwrap();
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.latent_dim(), 14);
     let prior = model.prior().unwrap();

@@ -13,6 +13,7 @@ use crate::data::{self, DatasetKind};
 use crate::judge::JudgeArch;
 use crate::latent_filter::{DrawingSpec, FilterSpec};
 use crate::layers::Dev;
+use crate::pixel_mask::MaskSpec;
 use crate::prior::{Covariance, PriorSpec};
 use crate::quantize;
 use crate::run::{self, LrSchedule, RunPaths, TrainConfig};
@@ -96,7 +97,7 @@ pub(crate) struct PriorOpts {
     /// shared by its components; with `--prior-components` above 1),
     /// `standard` (N(0, I) for every class, for a conditional model), or
     /// `none` (the device draws from N(0, I); format version 2).
-    #[arg(long, default_value = "full", value_parser = parse_prior)]
+    #[arg(long, default_value = "tied", value_parser = parse_prior)]
     pub(super) prior: PriorKind,
     /// Gaussian components per class (k-means clusters).
     #[arg(long, default_value_t = PriorSpec::DEFAULT.components, value_parser = clap::value_parser!(u8).range(1..=8).map(usize::from))]
@@ -124,6 +125,31 @@ pub(crate) struct PriorOpts {
     /// prior, labelled by the judge).
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(100..=1_000_000).map(|v| v as usize))]
     pub(super) filter_latents: usize,
+    /// Pixel mask (format version 6): the decoder computes only the pixels
+    /// inked (grey >= 0.5) in at least this many of every 10,000 training
+    /// digits, in (0, 10000]; the others are drawn with one constant logit.
+    /// `none` computes every pixel.
+    #[arg(long, default_value = "1", value_parser = parse_pixel_mask)]
+    pub(super) pixel_mask: PixelMaskOpt,
+}
+
+/// A pixel mask threshold per 10,000 training digits, or none (no mask).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PixelMaskOpt(Option<f64>);
+
+/// `none` or a count per 10,000 in (0, 10000], checked while the flags are parsed.
+fn parse_pixel_mask(s: &str) -> Result<PixelMaskOpt, String> {
+    if s == "none" {
+        return Ok(PixelMaskOpt(None));
+    }
+    let n: f64 = s.parse().map_err(|_| {
+        format!("`{s}` is not a pixel mask; use none or digits per 10,000 in (0, 10000]")
+    })?;
+    if n > 0.0 && n <= 10_000.0 {
+        Ok(PixelMaskOpt(Some(n)))
+    } else {
+        Err(format!("{n} is outside (0, 10000]"))
+    }
 }
 
 /// A filter margin in nats, or none (no filter).
@@ -186,6 +212,11 @@ impl PriorOpts {
                 filter,
             }),
         )
+    }
+
+    /// The pixel mask these flags ask for (`None`: every pixel computed).
+    pub(super) fn mask(&self) -> Option<MaskSpec> {
+        self.pixel_mask.0.map(|per_10000| MaskSpec { per_10000 })
     }
 
     pub(super) fn spec(&self) -> Result<Option<PriorSpec>> {
@@ -287,7 +318,14 @@ impl ModelSource {
                 &loaded
             }
         };
-        quantize::quantized_file(dev, &vae, &state, train_set, self.prior.spec()?.as_ref())
+        quantize::quantized_file(
+            dev,
+            &vae,
+            &state,
+            train_set,
+            self.prior.spec()?.as_ref(),
+            self.prior.mask().as_ref(),
+        )
     }
 }
 

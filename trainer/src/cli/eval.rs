@@ -45,6 +45,7 @@ pub(super) fn run(args: EvalArgs, global: &Global, dev: &Dev) -> Result<()> {
             bits: state.config.weight_bits,
             prior: args.prior.spec()?,
             drawing: args.prior.drawing()?,
+            mask: args.prior.mask(),
             iw_samples: args.iw_samples,
             judge: Some(JudgeSpec {
                 judge: &judge,

@@ -66,6 +66,7 @@ pub(super) fn run(args: ExportArgs, global: &Global, dev: &Dev) -> Result<()> {
         bits: state.config.weight_bits,
         prior: args.prior.spec()?,
         drawing: args.prior.drawing()?,
+        mask: args.prior.mask(),
         iw_samples: args.iw_samples,
         judge: judge.as_ref().map(|(judge, card)| JudgeSpec {
             judge,
