@@ -223,7 +223,7 @@ impl<'a> PriorView<'a> {
     }
 
     /// Whether a class's components share one scale factor (the model is
-    /// then written as format version 5).
+    /// then written as format version 5, or 6 with a pixel mask).
     pub fn shares_factor(&self) -> bool {
         self.iter().any(|c| c.shares_factor())
     }

@@ -93,7 +93,7 @@ impl FloatPrior {
     /// largest is 65,535; each component's means and `L` as i8 with the most
     /// fractional bits that keep every entry in `[-127, 127]` (halves away
     /// from zero). A class whose components round to the same `L` (a tied
-    /// covariance) stores it once, which makes the file version 5. `None`
+    /// covariance) stores it once, which makes the file version 5 (or 6). `None`
     /// if it has more classes than the format allows, a component of the
     /// wrong size, or a non-finite value.
     pub fn quantize(&self, latent_dim: usize) -> Option<OwnedPrior> {
@@ -128,7 +128,7 @@ impl FloatPrior {
                 owned.scales.extend(k.scale.iter().map(|&l| to_i8(l, b)));
             }
             // Components with one factor (a tied covariance) store it once:
-            // format version 5.
+            // format version 5 (or 6).
             let first = owned.scales.get(..tri).unwrap_or(&[]).to_vec();
             let n = owned.scale_bits.len();
             if n > 1 && owned.scales.chunks(tri.max(1)).all(|t| t == first) {
