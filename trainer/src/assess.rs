@@ -6,7 +6,6 @@
 //! [`assess`], so a figure added here reaches every one of them.
 
 use anyhow::{Context, Result};
-use runtime::host::quantize::QuantizedModel;
 use runtime::Model;
 
 use crate::data::Dataset;
@@ -93,21 +92,6 @@ impl Assessment {
     }
 }
 
-/// Leaves out of `model` the pixels `spec`'s mask (fitted on `train`) drops.
-pub fn apply_mask(model: &mut QuantizedModel, train: &Dataset, spec: &MaskSpec) -> Result<()> {
-    let mask = pixel_mask::fit(train, spec);
-    eprintln!(
-        "Pixel mask: {} of {} pixels computed (inked in at least {} of 10,000 training digits), background logit {:.2}",
-        mask.kept(),
-        mask.keep.len(),
-        spec.per_10000,
-        f64::from(mask.background_q8) / 256.0
-    );
-    model
-        .keep_pixels(&mask.keep, mask.background_q8)
-        .context("masking the decoder's pixels")
-}
-
 /// Quantizes the run's decoder (with the run's seed), fits the prior,
 /// loads the file in the runtime and measures it on `test`.
 pub fn assess(
@@ -125,7 +109,7 @@ pub fn assess(
     );
     let mut q = quantize_decoder(dev, vae, train, seed, bits)?;
     if let Some(m) = &spec.mask {
-        apply_mask(&mut q.model, train, m)?;
+        pixel_mask::apply(&mut q.model, train, m)?;
     }
     if let Some(p) = &spec.prior {
         eprintln!(

@@ -7,6 +7,9 @@
 //! The mask keeps the others; a pixel left out takes one constant logit,
 //! the Bernoulli probability that fits those pixels of the training set.
 
+use anyhow::{Context, Result};
+use runtime::host::quantize::QuantizedModel;
+
 use crate::data::Dataset;
 
 /// Which pixels to keep.
@@ -74,6 +77,21 @@ pub fn fit(train: &Dataset, spec: &MaskSpec) -> FittedMask {
         keep,
         background_q8,
     }
+}
+
+/// Leaves out of `model` the pixels `spec`'s mask (fitted on `train`) drops.
+pub fn apply(model: &mut QuantizedModel, train: &Dataset, spec: &MaskSpec) -> Result<()> {
+    let mask = fit(train, spec);
+    eprintln!(
+        "Pixel mask: {} of {} pixels computed (inked in at least {} of 10,000 training digits), background logit {:.2}",
+        mask.kept(),
+        mask.keep.len(),
+        spec.per_10000,
+        f64::from(mask.background_q8) / 256.0
+    );
+    model
+        .keep_pixels(&mask.keep, mask.background_q8)
+        .context("masking the decoder's pixels")
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ pub fn quantized_file(
 ) -> Result<Vec<u8>> {
     let mut q = quantize_decoder(dev, vae, train, state.config.seed, state.config.weight_bits)?;
     if let Some(m) = mask {
-        crate::assess::apply_mask(&mut q.model, train, m)?;
+        crate::pixel_mask::apply(&mut q.model, train, m)?;
     }
     q.model.prior = fitted_prior(vae, train, prior, state.config.seed)?;
     Ok(q.model.to_bytes()?)
