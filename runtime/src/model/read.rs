@@ -121,40 +121,34 @@ impl<'a> Model<'a> {
                 return Err(ModelError::MisalignedWeights { layer, offset });
             }
         }
-        let sections = Sections {
+        let parsed = Model {
+            body,
             prior,
             drawing,
             mask,
         };
-        Self::checked(body, sections, version >= FORMAT_VERSION_SHARED)
+        Self::checked(parsed, version >= FORMAT_VERSION_SHARED)
     }
 
     /// Rules 5 to 12 of `docs/model-format.md`, in that order (the mask's
     /// rule 12 before the output count of rule 6, which needs it).
     /// `shared` allows prior classes with one shared factor (versions 5, 6).
-    fn checked(
-        body: ModelBody<'a>,
-        sections: Sections<'a>,
-        shared: bool,
-    ) -> Result<Self, ModelError> {
-        let Sections {
-            prior,
-            drawing,
-            mask,
-        } = sections;
-        validate(&body, mask.as_ref())?;
-        if let Some(view) = &prior {
-            crate::prior::validate(view, usize::from(body.latent_dim), shared)?;
-        }
-        if let Some(d) = &drawing {
-            validate_drawing(d, &body, prior.as_ref().map(PriorView::classes))?;
-        }
-        Ok(Model {
+    /// `parsed` holds the sections as read, not yet validated.
+    fn checked(parsed: Model<'a>, shared: bool) -> Result<Self, ModelError> {
+        let Model {
             body,
             prior,
             drawing,
             mask,
-        })
+        } = &parsed;
+        validate(body, mask.as_ref())?;
+        if let Some(view) = prior {
+            crate::prior::validate(view, usize::from(body.latent_dim), shared)?;
+        }
+        if let Some(d) = drawing {
+            validate_drawing(d, body, prior.as_ref().map(PriorView::classes))?;
+        }
+        Ok(parsed)
     }
 
     /// Validates a model body built in memory (for example by a quantizer).
@@ -199,18 +193,12 @@ impl<'a> Model<'a> {
                 Some(view)
             }
         };
-        let sections = Sections {
+        let parsed = Model {
+            body,
             prior,
             drawing,
             mask,
         };
-        Self::checked(body, sections, true)
+        Self::checked(parsed, true)
     }
-}
-
-/// The optional sections after the body, as parsed.
-struct Sections<'a> {
-    prior: Option<PriorView<'a>>,
-    drawing: Option<Drawing<'a>>,
-    mask: Option<PixelMask<'a>>,
 }
