@@ -51,6 +51,14 @@ fn bad_flags_and_paths_are_errors() {
     );
     fails_with(trainer().args(["judge", "--prior", "wide"]), "--prior");
     fails_with(trainer().args(["judge", "--seeds", "0"]), "--seeds");
+    fails_with(
+        trainer().args(["export", "--pixel-mask", "0"]),
+        "outside (0, 10000]",
+    );
+    fails_with(
+        trainer().args(["export", "--pixel-mask", "edges"]),
+        "is not a pixel mask",
+    );
     for sub in ["fetch-data", "train", "eval", "sample", "export", "judge"] {
         let out = trainer().args([sub, "--help"]).output().unwrap();
         assert!(
